@@ -171,7 +171,7 @@ zora_services_start() {
 
     _zora_pg_start || return 1
     _zora_redis_start || return 1
-    _zora_svc_log "PostgreSQL $("$ZORA_PG_BIN/postgres" --version | awk '{print $NF}') on 127.0.0.1:$ZORA_PG_PORT," \
+    _zora_svc_log "PostgreSQL $("$ZORA_PG_BIN/postgres" --version | sed -n 's/.*(PostgreSQL) \([0-9.]*\).*/\1/p') on 127.0.0.1:$ZORA_PG_PORT," \
         "Redis $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on 127.0.0.1:$ZORA_REDIS_PORT," \
         "data in $ZORA_SVC_DIR"
 }

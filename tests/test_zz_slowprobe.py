@@ -1,0 +1,3 @@
+import time
+def test_slow():
+    time.sleep(60)
