@@ -22,7 +22,7 @@ venv: $(STAMP)
 
 $(STAMP): $(ROOT)/pyproject.toml
 	@test -x $(PY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
-	cd $(ROOT) && $(PY) -m pip install -e ".[test]"
+	cd $(ROOT) && $(PY) -m pip install --quiet -e ".[test]"
 	@touch $@
 
 # Embedded default: DATABASE_URL/REDIS_URL (e.g. left over from

@@ -133,7 +133,7 @@ if ! "$PY" manage.py makemigrations --check --dry-run; then
 fi
 
 # ------------------------------------------------------------------ pytest
-phase "pytest $*"
+phase "pytest${*:+ $*}"
 set +e
 "$PY" -m pytest "$@"
 rc=$?

@@ -1,3 +1,0 @@
-import time
-def test_slow():
-    time.sleep(60)
