@@ -80,6 +80,18 @@ class VendorApplication(models.Model):
         APPROVED = "approved"
         REJECTED = "rejected"
 
+    # The one explicit transition table: every legal move of an application.
+    TRANSITIONS = {
+        Status.PENDING: {Status.UNDER_REVIEW},
+        Status.UNDER_REVIEW: {Status.DOCUMENTS_REQUIRED, Status.APPROVED, Status.REJECTED},
+        Status.DOCUMENTS_REQUIRED: {Status.UNDER_REVIEW},
+        Status.APPROVED: set(),
+        Status.REJECTED: set(),
+    }
+    # The moves the applicant makes (sending the requested documents); platform admins make all others.
+    APPLICANT_MOVES = {(Status.DOCUMENTS_REQUIRED, Status.UNDER_REVIEW)}
+    OPEN_STATUSES = {Status.PENDING, Status.UNDER_REVIEW, Status.DOCUMENTS_REQUIRED}
+
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vendor_applications"
     )

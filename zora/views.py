@@ -1,20 +1,64 @@
+import asyncio
+import secrets
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from realtime import metrics
+from realtime.selectors import relay_backlog
+
+CHANNEL_LAYER_TIMEOUT_SECONDS = 2.0
 
 
 def landing(request):
     return render(request, "landing.html")
 
 
+def _check_database() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return {"status": "ok", "vendor": connection.vendor}
+
+
+async def _channel_layer_round_trip() -> None:
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    nonce = secrets.token_hex(8)
+    await layer.send(channel, {"type": "health.ping", "nonce": nonce})
+    reply = await layer.receive(channel)
+    if reply.get("nonce") != nonce:
+        raise RuntimeError("the channel layer returned a different message than was sent")
+
+
+def _check_channel_layer() -> dict:
+    """A message sent to a fresh channel and read back: proves the layer both accepts and delivers."""
+
+    async def bounded():
+        await asyncio.wait_for(_channel_layer_round_trip(), CHANNEL_LAYER_TIMEOUT_SECONDS)
+
+    async_to_sync(bounded)()
+    return {"status": "ok", "backend": type(get_channel_layer()).__name__}
+
+
 def healthz(request):
-    """Liveness plus the database's state, for load balancers and operators."""
+    """Liveness plus the database's and the channel layer's state, for load balancers and operators."""
     checks = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = {"status": "ok", "vendor": connection.vendor}
-    except Exception as exc:  # any driver failure means "down"
-        checks["database"] = {"status": "error", "error": str(exc)}
+    for name, check in (("database", _check_database), ("channel_layer", _check_channel_layer)):
+        try:
+            checks[name] = check()
+        except Exception as exc:  # any driver or network failure means "down"
+            checks[name] = {"status": "error", "error": str(exc) or type(exc).__name__}
     healthy = all(check["status"] == "ok" for check in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+
+
+def prometheus_metrics(request):
+    """This process's metrics in Prometheus text format; the relay backlog is read at scrape time."""
+    backlog = relay_backlog()
+    metrics.RELAY_LAG_SEQ.set(backlog.events)
+    metrics.RELAY_LAG_SECONDS.set(backlog.oldest_age_seconds)
+    return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)

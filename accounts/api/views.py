@@ -1,0 +1,155 @@
+"""Sign-up, sign-in and sign-out with device tokens; the profile; the notification inbox."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from accounts import selectors, services
+from accounts.models import ApiToken, Profile
+from zora.api import ApiView, MarkedReadSerializer, error_responses
+from zora.pagination import PageNumberPagination
+from zora.throttling import AuthEmailRateThrottle, AuthIPRateThrottle, WriteRateThrottle
+from zora.errors import InvalidInput
+
+from .serializers import (
+    LoginSerializer,
+    MeSerializer,
+    NotificationQuerySerializer,
+    NotificationSerializer,
+    ProfileInputSerializer,
+    RegisterSerializer,
+    TokenSerializer,
+)
+
+
+def _profile(user) -> Profile:
+    """Accounts made outside sign-up (e.g. by an admin) may have no profile row yet."""
+    return Profile.objects.select_related("user__vendor_membership__vendor").filter(user=user).first() or Profile(
+        user=user
+    )
+
+
+class _SignInEndpoint(ApiView):
+    """Open to anyone, throttled per address and per email; a stale token on the device must not block it."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthIPRateThrottle, AuthEmailRateThrottle, WriteRateThrottle]
+    serializer_class = TokenSerializer
+
+    def render_token(self, user, device_name: str, status_code: int) -> Response:
+        _token, key = services.api_token_create(user=user, name=device_name)
+        return self.render({"token": key, "user": _profile(user)}, status_code=status_code)
+
+
+class RegisterView(_SignInEndpoint):
+    @extend_schema(
+        operation_id="auth_register",
+        summary="Create an account and sign this device in",
+        request=RegisterSerializer,
+        responses={201: TokenSerializer, **error_responses(400, 409, 429)},
+        auth=[],
+    )
+    def post(self, request):
+        data = self.validated(RegisterSerializer, request.data)
+        device_name = data.pop("device_name", "")
+        user = services.user_register(**data)
+        return self.render_token(user, device_name, status.HTTP_201_CREATED)
+
+
+class TokenView(_SignInEndpoint):
+    @extend_schema(
+        operation_id="auth_token",
+        summary="Sign in: a new token for this device",
+        request=LoginSerializer,
+        responses={200: TokenSerializer, **error_responses(400, 403, 429)},
+        auth=[],
+    )
+    def post(self, request):
+        data = self.validated(LoginSerializer, request.data)
+        user = services.user_authenticate(email=data["email"], password=data["password"])
+        return self.render_token(user, data.get("device_name", ""), status.HTTP_200_OK)
+
+
+class LogoutView(ApiView):
+    @extend_schema(
+        operation_id="auth_logout",
+        summary="Sign this device out: revokes the token the request was made with",
+        request=None,
+        responses={204: None, **error_responses(400, 401, 429)},
+    )
+    def post(self, request):
+        token = None
+        if isinstance(request.auth, str):
+            token = ApiToken.objects.filter(user=request.user, key_hash=ApiToken.hash_key(request.auth)).first()
+        if token is None:
+            raise InvalidInput("Only a request made with a Bearer token can sign it out.", code="no_token")
+        services.api_token_revoke(token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(ApiView):
+    serializer_class = MeSerializer
+
+    @extend_schema(operation_id="me_retrieve", responses={200: MeSerializer, **error_responses(401, 429)})
+    def get(self, request):
+        return self.render(_profile(request.user))
+
+    @extend_schema(
+        operation_id="me_update",
+        summary="Change my name, phone, avatar or default delivery address",
+        request=ProfileInputSerializer(partial=True),
+        responses={200: MeSerializer, **error_responses(400, 401, 429)},
+    )
+    def patch(self, request):
+        serializer = ProfileInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.profile_update(user=request.user, **serializer.validated_data)
+        return self.render(_profile(request.user))
+
+
+class NotificationPagination(PageNumberPagination):
+    """A page of notifications carries the unread count, for the app's badge."""
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["unread_count"] = {"type": "integer", "example": 3}
+        paginated["required"].append("unread_count")
+        return paginated
+
+
+class NotificationListView(ApiView):
+    serializer_class = NotificationSerializer
+    pagination_class = NotificationPagination
+
+    @extend_schema(
+        operation_id="notifications_list",
+        parameters=[NotificationQuerySerializer],
+        responses={200: NotificationSerializer(many=True), **error_responses(400, 401, 429)},
+    )
+    def get(self, request):
+        query = self.validated_query(NotificationQuerySerializer)
+        response = self.render_page(selectors.notification_list(user=request.user, unread_only=query["unread"]))
+        response.data["unread_count"] = selectors.notification_unread_count(user=request.user)
+        return response
+
+
+class NotificationReadView(ApiView):
+    serializer_class = NotificationSerializer
+
+    @extend_schema(
+        operation_id="notifications_read", request=None, responses={200: NotificationSerializer, **error_responses(401, 404, 429)}
+    )
+    def post(self, request, pk):
+        return self.render(services.notification_mark_read(user=request.user, notification_id=pk))
+
+
+class NotificationReadAllView(ApiView):
+    serializer_class = MarkedReadSerializer
+
+    @extend_schema(
+        operation_id="notifications_read_all", request=None, responses={200: MarkedReadSerializer, **error_responses(401, 429)}
+    )
+    def post(self, request):
+        return self.render({"marked": services.notification_mark_all_read(user=request.user)})

@@ -1,0 +1,273 @@
+"""Writes for users, profiles, API tokens, the notification inbox and the admin activity log."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email, validate_ipv46_address
+from django.db import transaction
+from django.utils import timezone
+
+from zora.errors import Conflict, InvalidInput, NotFound, RuleViolation
+
+from .models import AdminActivityLog, ApiToken, Notification, Profile, User
+
+COORDINATE_PLACES = Decimal("0.000001")
+USER_AGENT_MAX_LENGTH = AdminActivityLog._meta.get_field("user_agent").max_length
+PROFILE_FIELDS = ("full_name", "phone", "avatar_url", "default_address", "default_lat", "default_lng")
+
+
+# Checks shared by every app's services -------------------------------------------------------
+
+
+def require_platform_admin(actor) -> None:
+    """Admin-only actions answer 404 to everyone else, so they do not even learn the action exists."""
+    if actor is None or not actor.is_authenticated or not actor.is_staff:
+        raise NotFound("Not found.", code="not_found")
+
+
+def validate_choice(value, choices, *, field: str) -> str:
+    allowed = [choice for choice, _label in choices]
+    if value not in allowed:
+        raise InvalidInput(f"{field} must be one of: {', '.join(allowed)}.", code="invalid_choice", field=field)
+    return value
+
+
+def validate_optional_text(value, *, field: str, max_length: int | None = None) -> str:
+    text = (value or "").strip()
+    if max_length is not None and len(text) > max_length:
+        raise InvalidInput(f"{field} must be at most {max_length} characters.", code="too_long", field=field)
+    return text
+
+
+def validate_required_text(value, *, field: str, max_length: int | None = None) -> str:
+    text = validate_optional_text(value, field=field, max_length=max_length)
+    if not text:
+        raise InvalidInput(f"{field} is required.", code="required", field=field)
+    return text
+
+
+def validate_email_address(value, *, field: str) -> str:
+    address = (value or "").strip().lower()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise InvalidInput(f"{field} must be a valid email address.", code="invalid_email", field=field) from None
+    return address
+
+
+def validate_coordinate(value, *, field: str, limit: int) -> Decimal | None:
+    """A latitude (limit 90) or longitude (limit 180), or None when not given."""
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value)).quantize(COORDINATE_PLACES)
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(f"{field} must be a number.", code="invalid_number", field=field) from None
+    if not -limit <= number <= limit:
+        raise InvalidInput(f"{field} must be between -{limit} and {limit}.", code="out_of_range", field=field)
+    return number
+
+
+# Users and profiles ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, full_name: str, phone: str = "") -> User:
+    address = validate_email_address(email, field="email")
+    full_name = validate_required_text(full_name, field="full_name", max_length=150)
+    phone = validate_optional_text(phone, field="phone", max_length=32)
+    if User.objects.filter(email__iexact=address).exists():
+        raise Conflict("An account with this email already exists.", code="email_taken", field="email")
+    candidate = User(email=address, full_name=full_name, phone=phone)
+    try:
+        password_validation.validate_password(password, user=candidate)
+    except ValidationError as error:
+        raise InvalidInput(" ".join(error.messages), code="weak_password", field="password") from None
+    user = User.objects.create_user(email=address, password=password, full_name=full_name, phone=phone)
+    Profile.objects.create(user=user)
+    return user
+
+
+def user_authenticate(*, email: str, password: str) -> User:
+    """The same refusal for an unknown email and a wrong password, so nobody can probe which accounts exist.
+    Suspension is only revealed to someone who knows the password."""
+    user = User.objects.filter(email__iexact=(email or "").strip()).first()
+    if user is None:
+        # Hash anyway so an unknown email takes as long as a wrong password.
+        User().set_password(password)
+        raise InvalidInput("Email or password is incorrect.", code="invalid_credentials")
+    if not user.check_password(password):
+        raise InvalidInput("Email or password is incorrect.", code="invalid_credentials")
+    if user.is_suspended or not user.is_active:
+        raise RuleViolation("This account is suspended.", code="account_suspended")
+    return user
+
+
+@transaction.atomic
+def profile_update(*, user: User, **fields) -> Profile:
+    unknown = sorted(set(fields) - set(PROFILE_FIELDS))
+    if unknown:
+        raise InvalidInput(f"{unknown[0]} cannot be changed here.", code="unknown_field", field=unknown[0])
+    profile, _created = Profile.objects.select_for_update().get_or_create(user=user)
+    user_changes = []
+    if "full_name" in fields:
+        user.full_name = validate_required_text(fields["full_name"], field="full_name", max_length=150)
+        user_changes.append("full_name")
+    if "phone" in fields:
+        user.phone = validate_optional_text(fields["phone"], field="phone", max_length=32)
+        user_changes.append("phone")
+    if "avatar_url" in fields:
+        avatar_url = (fields["avatar_url"] or "").strip()
+        if avatar_url:
+            try:
+                URLValidator(schemes=["https", "http"])(avatar_url)
+            except ValidationError:
+                raise InvalidInput(
+                    "avatar_url must be a web address.", code="invalid_url", field="avatar_url"
+                ) from None
+        profile.avatar_url = avatar_url
+    if "default_address" in fields:
+        profile.default_address = (fields["default_address"] or "").strip()
+    if "default_lat" in fields:
+        profile.default_lat = validate_coordinate(fields["default_lat"], field="default_lat", limit=90)
+    if "default_lng" in fields:
+        profile.default_lng = validate_coordinate(fields["default_lng"], field="default_lng", limit=180)
+    if user_changes:
+        user.save(update_fields=user_changes)
+    profile.save()
+    return profile
+
+
+@transaction.atomic
+def user_set_suspended(*, actor: User, user: User, suspended: bool, reason: str = "", request_meta=None) -> User:
+    """Suspending also revokes every API token, so open app sessions stop working at once."""
+    require_platform_admin(actor)
+    if user.pk == actor.pk:
+        raise RuleViolation("Admins cannot suspend themselves.", code="self_suspension", field="user")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_suspended != suspended:
+        user.is_suspended = suspended
+        user.save(update_fields=["is_suspended"])
+        if suspended:
+            for token in user.api_tokens.filter(revoked_at__isnull=True):
+                api_token_revoke(token=token)
+    activity_log_record(
+        admin=actor,
+        action="user.suspended" if suspended else "user.reinstated",
+        category=AdminActivityLog.Category.USER,
+        entity=user,
+        details={"reason": reason},
+        request_meta=request_meta,
+    )
+    return user
+
+
+# API tokens -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
+    name = validate_optional_text(name, field="name", max_length=100)
+    key = ApiToken.generate_key()
+    token = ApiToken.objects.create(user=user, name=name, key_hash=ApiToken.hash_key(key), prefix=key[:8])
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+# Notifications --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notification_create(
+    *, user: User, type: str, title: str, body: str = "", action_url: str = "", data=None
+) -> Notification:
+    validate_choice(type, Notification.Type.choices, field="type")
+    title = validate_required_text(title, field="title", max_length=200)
+    action_url = validate_optional_text(action_url, field="action_url", max_length=500)
+    return Notification.objects.create(
+        user=user, type=type, title=title, body=body, action_url=action_url, data=data or {}
+    )
+
+
+@transaction.atomic
+def notification_create_for_vendor_staff(
+    *, vendor, type: str, title: str, body: str = "", action_url: str = "", data=None
+) -> list[Notification]:
+    members = vendor.staff.select_related("user").order_by("id")
+    return [
+        notification_create(user=member.user, type=type, title=title, body=body, action_url=action_url, data=data)
+        for member in members
+    ]
+
+
+@transaction.atomic
+def notification_mark_read(*, user: User, notification_id) -> Notification:
+    notification = Notification.objects.select_for_update().filter(pk=notification_id, user=user).first()
+    if notification is None:
+        raise NotFound("Notification not found.", field="notification_id")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+@transaction.atomic
+def notification_mark_all_read(*, user: User) -> int:
+    now = timezone.now()
+    unread = list(Notification.objects.select_for_update().filter(user=user, read_at__isnull=True))
+    for notification in unread:
+        notification.read_at = now
+        notification.save(update_fields=["read_at"])
+    return len(unread)
+
+
+# Admin activity log ---------------------------------------------------------------------------
+
+
+def _client_ip(request_meta) -> str | None:
+    """A malformed address from a proxy header must not block the admin's action, so it is dropped."""
+    ip = (request_meta or {}).get("ip") or None
+    if ip is None:
+        return None
+    try:
+        validate_ipv46_address(ip)
+    except ValidationError:
+        return None
+    return ip
+
+
+@transaction.atomic
+def activity_log_record(
+    *,
+    admin: User,
+    action: str,
+    category: str,
+    entity=None,
+    entity_type: str = "",
+    entity_id="",
+    details=None,
+    request_meta=None,
+) -> AdminActivityLog:
+    action = validate_required_text(action, field="action", max_length=100)
+    validate_choice(category, AdminActivityLog.Category.choices, field="category")
+    if entity is not None:
+        entity_type = entity._meta.label_lower
+        entity_id = entity.pk
+    return AdminActivityLog.objects.create(
+        admin=admin,
+        action=action,
+        category=category,
+        entity_type=entity_type,
+        entity_id="" if entity_id in (None, "") else str(entity_id),
+        details=details or {},
+        ip_address=_client_ip(request_meta),
+        user_agent=((request_meta or {}).get("user_agent") or "")[:USER_AGENT_MAX_LENGTH],
+    )

@@ -1,0 +1,153 @@
+"""Shapes of the catalog in the mobile API."""
+
+from rest_framework import serializers
+
+from catalog.models import Category, InventoryAlert, Product, Review, WishlistItem
+from catalog.selectors import PRODUCT_ORDERINGS
+from zora.api import BIGINT_MAX, ObjectIdRelatedField
+
+MAX_STOCK = 2**31 - 1  # the stock column is a 32-bit integer
+
+
+class RatingSerializer(serializers.Serializer):
+    average = serializers.DecimalField(source="rating_avg", max_digits=3, decimal_places=2)
+    count = serializers.IntegerField(source="rating_count")
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "description"]
+
+
+class CategorySummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug"]
+
+
+class VendorSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    vendor = VendorSummarySerializer()
+    category = CategorySummarySerializer(allow_null=True)
+    rating = RatingSerializer(source="*")
+    images = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Product
+        fields = ["id", "name", "description", "price", "stock", "vendor", "category", "rating", "images", "is_active"]
+
+
+class ProductSummarySerializer(serializers.ModelSerializer):
+    """A product as a line of a cart or wishlist shows it."""
+
+    vendor = VendorSummarySerializer()
+    images = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Product
+        fields = ["id", "name", "price", "stock", "is_active", "vendor", "images"]
+
+
+class VendorProductSerializer(ProductSerializer):
+    """The shop's own view: stock settings and timestamps too."""
+
+    class Meta(ProductSerializer.Meta):
+        fields = ProductSerializer.Meta.fields + ["low_stock_threshold", "created_at", "updated_at"]
+
+
+class ProductQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, max_length=200, help_text="Words in the name or description.")
+    category = serializers.CharField(required=False, max_length=110, help_text="A category id or slug.")
+    vendor = serializers.CharField(required=False, max_length=160, help_text="A vendor id or slug.")
+    min_price = serializers.DecimalField(required=False, max_digits=10, decimal_places=2, min_value=0)
+    max_price = serializers.DecimalField(required=False, max_digits=10, decimal_places=2, min_value=0)
+    in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
+    ordering = serializers.ChoiceField(required=False, choices=list(PRODUCT_ORDERINGS), default="name")
+
+
+class ProductInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    stock = serializers.IntegerField(required=False, min_value=0, max_value=MAX_STOCK)
+    low_stock_threshold = serializers.IntegerField(required=False, min_value=0, max_value=MAX_STOCK)
+    category = ObjectIdRelatedField(queryset=Category.objects.filter(is_active=True), required=False, allow_null=True)
+    images = serializers.ListField(child=serializers.URLField(max_length=500), required=False, max_length=20)
+    is_active = serializers.BooleanField(required=False)
+
+
+class StockAdjustmentSerializer(serializers.Serializer):
+    delta = serializers.IntegerField(required=False, min_value=-MAX_STOCK, max_value=MAX_STOCK)
+    stock = serializers.IntegerField(required=False, min_value=0, max_value=MAX_STOCK)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    def validate(self, attrs):
+        if ("delta" in attrs) == ("stock" in attrs):
+            raise serializers.ValidationError({"delta": ["Give exactly one of delta or stock."]})
+        return attrs
+
+
+class InventoryAlertSerializer(serializers.ModelSerializer):
+    product = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InventoryAlert
+        fields = [
+            "id",
+            "product",
+            "type",
+            "severity",
+            "status",
+            "stock_level",
+            "threshold",
+            "message",
+            "acknowledged_at",
+            "resolved_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_product(self, alert) -> dict:
+        return {"id": alert.product_id, "name": alert.product.name}
+
+
+class InventoryAlertQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(required=False, choices=InventoryAlert.Status.choices)
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    """Public: the reviewer appears by first name only."""
+
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = ["id", "product", "vendor", "rating", "comment", "author", "created_at"]
+
+    def get_author(self, review) -> str:
+        return review.customer.get_short_name().split("@")[0]
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    order = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
+    product = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=BIGINT_MAX)
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class WishlistItemSerializer(serializers.ModelSerializer):
+    product = ProductSummarySerializer()
+
+    class Meta:
+        model = WishlistItem
+        fields = ["id", "product", "created_at"]
+
+
+class WishlistInputSerializer(serializers.Serializer):
+    product = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)

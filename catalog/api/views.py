@@ -1,0 +1,260 @@
+"""Catalog endpoints: public browsing, the customer's wishlist and reviews, the vendor's products and alerts."""
+
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from catalog import selectors, services
+from catalog.models import Category, InventoryAlert, Product
+from orders.models import Order
+from vendors.api.access import staff_vendor
+from vendors.models import Vendor
+from zora.api import ApiView, error_responses, object_or_404, parse_object_id
+from zora.errors import InvalidInput
+
+from .serializers import (
+    CategorySerializer,
+    InventoryAlertQuerySerializer,
+    InventoryAlertSerializer,
+    ProductInputSerializer,
+    ProductQuerySerializer,
+    ProductSerializer,
+    ReviewInputSerializer,
+    ReviewSerializer,
+    StockAdjustmentSerializer,
+    VendorProductSerializer,
+    WishlistInputSerializer,
+    WishlistItemSerializer,
+)
+
+PUBLIC_READ_ERRORS = error_responses(400, 401, 429)
+
+
+def _by_id_or_slug(queryset, value: str, *, field: str):
+    """A filter value that is either a numeric id or a slug."""
+    object_id = parse_object_id(value)
+    match = Q(slug=value) | Q(pk=object_id) if object_id is not None else Q(slug=value)
+    found = queryset.filter(match).first()
+    if found is None:
+        raise InvalidInput(f"No {field} with that id or slug.", code="does_not_exist", field=field)
+    return found
+
+
+def _visible_product(product_id: int) -> Product:
+    return object_or_404(selectors.product_list(), pk=product_id, message="No such product.", field="product")
+
+
+# Public browsing ------------------------------------------------------------------------------
+
+
+class CategoryListView(ApiView):
+    permission_classes = [AllowAny]
+    serializer_class = CategorySerializer
+
+    @extend_schema(operation_id="categories_list", responses={200: CategorySerializer(many=True), **PUBLIC_READ_ERRORS})
+    def get(self, request):
+        return self.render_page(Category.objects.filter(is_active=True))
+
+
+class ProductListView(ApiView):
+    permission_classes = [AllowAny]
+    serializer_class = ProductSerializer
+
+    @extend_schema(
+        operation_id="products_list",
+        summary="Browse active products of active vendors",
+        parameters=[ProductQuerySerializer],
+        responses={200: ProductSerializer(many=True), **PUBLIC_READ_ERRORS},
+    )
+    def get(self, request):
+        query = self.validated_query(ProductQuerySerializer)
+        category, vendor = query.get("category"), query.get("vendor")
+        products = selectors.product_list(
+            search=query.get("search", ""),
+            category=_by_id_or_slug(Category.objects.all(), category, field="category") if category else None,
+            vendor=_by_id_or_slug(Vendor.objects.filter(is_active=True), vendor, field="vendor") if vendor else None,
+            min_price=query.get("min_price"),
+            max_price=query.get("max_price"),
+            in_stock=query["in_stock"],
+            ordering=query["ordering"],
+        )
+        return self.render_page(products)
+
+
+class ProductDetailView(ApiView):
+    permission_classes = [AllowAny]
+    serializer_class = ProductSerializer
+
+    @extend_schema(operation_id="products_retrieve", responses={200: ProductSerializer, **error_responses(401, 404, 429)})
+    def get(self, request, pk):
+        return self.render(_visible_product(pk))
+
+
+class ProductReviewListView(ApiView):
+    permission_classes = [AllowAny]
+    serializer_class = ReviewSerializer
+
+    @extend_schema(
+        operation_id="products_reviews_list",
+        responses={200: ReviewSerializer(many=True), **error_responses(400, 401, 404, 429)},
+    )
+    def get(self, request, pk):
+        return self.render_page(selectors.review_list_for_product(product=_visible_product(pk)))
+
+
+# The customer's side --------------------------------------------------------------------------
+
+
+class ReviewCreateView(ApiView):
+    serializer_class = ReviewSerializer
+
+    @extend_schema(
+        operation_id="reviews_create",
+        summary="Review a delivered order's product, or its shop when product is omitted",
+        request=ReviewInputSerializer,
+        responses={201: ReviewSerializer, **error_responses(400, 401, 404, 409, 422, 429)},
+    )
+    def post(self, request):
+        data = self.validated(ReviewInputSerializer, request.data)
+        order = object_or_404(Order.objects.filter(customer=request.user), pk=data["order"], message="No such order.", field="order")
+        product = None
+        if data.get("product") is not None:
+            product = object_or_404(Product.objects.all(), pk=data["product"], message="No such product.", field="product")
+        review = services.review_create(
+            customer=request.user, order=order, rating=data["rating"], comment=data.get("comment", ""), product=product
+        )
+        return self.render(review, status_code=status.HTTP_201_CREATED)
+
+
+class WishlistView(ApiView):
+    serializer_class = WishlistItemSerializer
+
+    @extend_schema(operation_id="wishlist_list", responses={200: WishlistItemSerializer(many=True), **error_responses(400, 401, 429)})
+    def get(self, request):
+        return self.render_page(selectors.wishlist_for_user(user=request.user))
+
+    @extend_schema(
+        operation_id="wishlist_add",
+        summary="Add a product to the wishlist (adding it twice is harmless)",
+        request=WishlistInputSerializer,
+        responses={201: WishlistItemSerializer, **error_responses(400, 401, 404, 429)},
+    )
+    def post(self, request):
+        data = self.validated(WishlistInputSerializer, request.data)
+        product = object_or_404(Product.objects.all(), pk=data["product"], message="No such product.", field="product")
+        item = services.wishlist_add(user=request.user, product=product)
+        return self.render(item, status_code=status.HTTP_201_CREATED)
+
+
+class WishlistItemView(ApiView):
+    @extend_schema(operation_id="wishlist_remove", responses={204: None, **error_responses(401, 404, 429)})
+    def delete(self, request, product_id):
+        product = object_or_404(Product.objects.all(), pk=product_id, message="That product is not on your wishlist.", field="product")
+        services.wishlist_remove(user=request.user, product=product)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# The vendor's side ----------------------------------------------------------------------------
+
+VENDOR_ERRORS = error_responses(400, 401, 404, 429)
+
+
+class VendorProductListView(ApiView):
+    serializer_class = VendorProductSerializer
+
+    @extend_schema(operation_id="vendor_products_list", responses={200: VendorProductSerializer(many=True), **VENDOR_ERRORS})
+    def get(self, request):
+        return self.render_page(selectors.product_list_for_vendor(vendor=staff_vendor(request.user)))
+
+    @extend_schema(
+        operation_id="vendor_products_create",
+        request=ProductInputSerializer,
+        responses={201: VendorProductSerializer, **error_responses(400, 401, 404, 409, 422, 429)},
+    )
+    def post(self, request):
+        vendor = staff_vendor(request.user)
+        data = self.validated(ProductInputSerializer, request.data)
+        product = services.product_create(actor=request.user, vendor=vendor, **data)
+        return self.render(product, status_code=status.HTTP_201_CREATED)
+
+
+def _own_product(user, product_id: int) -> Product:
+    vendor = staff_vendor(user)
+    return object_or_404(
+        Product.objects.filter(vendor=vendor).select_related("vendor", "category"),
+        pk=product_id,
+        message="No such product.",
+        field="product",
+    )
+
+
+class VendorProductDetailView(ApiView):
+    serializer_class = VendorProductSerializer
+
+    @extend_schema(operation_id="vendor_products_retrieve", responses={200: VendorProductSerializer, **VENDOR_ERRORS})
+    def get(self, request, pk):
+        return self.render(_own_product(request.user, pk))
+
+    @extend_schema(
+        operation_id="vendor_products_update",
+        request=ProductInputSerializer(partial=True),
+        responses={200: VendorProductSerializer, **error_responses(400, 401, 404, 409, 422, 429)},
+    )
+    def patch(self, request, pk):
+        product = _own_product(request.user, pk)
+        serializer = ProductInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        product = services.product_update(actor=request.user, product=product, **serializer.validated_data)
+        return self.render(product)
+
+
+class VendorProductStockView(ApiView):
+    serializer_class = VendorProductSerializer
+
+    @extend_schema(
+        operation_id="vendor_products_stock",
+        summary="Adjust stock by a delta (a delivery, a breakage) or set it (a stock-take)",
+        request=StockAdjustmentSerializer,
+        responses={200: VendorProductSerializer, **error_responses(400, 401, 404, 409, 429)},
+    )
+    def post(self, request, pk):
+        product = _own_product(request.user, pk)
+        data = self.validated(StockAdjustmentSerializer, request.data)
+        product = services.product_adjust_stock(
+            actor=request.user,
+            product=product,
+            delta=data.get("delta"),
+            stock=data.get("stock"),
+            reason=data.get("reason", ""),
+        )
+        return self.render(product)
+
+
+class VendorInventoryAlertListView(ApiView):
+    serializer_class = InventoryAlertSerializer
+
+    @extend_schema(
+        operation_id="vendor_inventory_alerts_list",
+        parameters=[InventoryAlertQuerySerializer],
+        responses={200: InventoryAlertSerializer(many=True), **VENDOR_ERRORS},
+    )
+    def get(self, request):
+        vendor = staff_vendor(request.user)
+        query = self.validated_query(InventoryAlertQuerySerializer)
+        return self.render_page(selectors.inventory_alert_list_for_vendor(vendor=vendor, status=query.get("status")))
+
+
+class VendorInventoryAlertAcknowledgeView(ApiView):
+    serializer_class = InventoryAlertSerializer
+
+    @extend_schema(
+        operation_id="vendor_inventory_alerts_acknowledge",
+        request=None,
+        responses={200: InventoryAlertSerializer, **error_responses(401, 404, 409, 429)},
+    )
+    def post(self, request, pk):
+        vendor = staff_vendor(request.user)
+        alert = object_or_404(InventoryAlert.objects.filter(vendor=vendor), pk=pk, message="No such alert.", field="alert")
+        return self.render(services.inventory_alert_acknowledge(actor=request.user, alert=alert))

@@ -1,0 +1,376 @@
+"""Every write to carts and orders: the cart, checkout, and the order's life."""
+
+import secrets
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from accounts.models import AdminActivityLog, Notification, Profile
+from accounts.services import (
+    activity_log_record,
+    notification_create,
+    notification_create_for_vendor_staff,
+    validate_choice,
+    validate_coordinate,
+)
+from catalog.models import Product
+from catalog.selectors import user_manages_vendor
+from catalog.services import inventory_alerts_sync, money, whole_number
+from orders.models import CartItem, Checkout, Order, OrderItem, OrderStatusHistory
+from orders.selectors import delivery_fee_per_order
+from vendors.models import Vendor
+from zora.errors import Conflict, InvalidInput, NotFound, RuleViolation
+
+# No 0/O, 1/I/L or U/V look-alikes: numbers are read out over the phone.
+ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
+ORDER_NUMBER_LENGTH = 8
+ORDER_NUMBER_ATTEMPTS = 10
+CUSTOMER_CANCELLABLE = {Order.Status.PENDING, Order.Status.CONFIRMED}
+STATUS_NEWS = {
+    Order.Status.PENDING: "has been placed",
+    Order.Status.CONFIRMED: "has been confirmed",
+    Order.Status.PREPARING: "is being prepared",
+    Order.Status.READY: "is ready",
+    Order.Status.OUT_FOR_DELIVERY: "is out for delivery",
+    Order.Status.DELIVERED: "has been delivered",
+    Order.Status.CANCELLED: "has been cancelled",
+    Order.Status.REFUNDED: "has been refunded",
+}
+
+
+def _insufficient_stock(product: Product, requested: int) -> Conflict:
+    return Conflict(
+        f"Only {product.stock} of {product.name} left.",
+        code="insufficient_stock",
+        field="quantity",
+        product_id=product.pk,
+        available=product.stock,
+        requested=requested,
+    )
+
+
+def _ensure_available(product: Product, *, shop_must_be_open: bool) -> None:
+    """A cart may hold items of a shop that is closed for the night; checkout may not."""
+    if not product.is_active:
+        raise RuleViolation(
+            f"{product.name} is no longer sold.", code="product_unavailable", field="product", product_id=product.pk
+        )
+    vendor = product.vendor
+    if not vendor.is_active or (shop_must_be_open and vendor.opening_status == Vendor.OpeningStatus.CLOSED):
+        raise RuleViolation(
+            f"{vendor.name} is not taking orders right now.",
+            code="vendor_unavailable",
+            field="product",
+            vendor_id=vendor.pk,
+            product_id=product.pk,
+        )
+
+
+def _orderable_product(product: Product) -> Product:
+    """The product as it is now in the database, refused if it cannot be bought."""
+    current = Product.objects.select_related("vendor").filter(pk=product.pk).first()
+    if current is None:
+        raise NotFound("No such product.", field="product")
+    _ensure_available(current, shop_must_be_open=False)
+    return current
+
+
+def _own_cart_item(user, item_id) -> CartItem:
+    item = CartItem.objects.select_for_update().select_related("product").filter(pk=item_id, user=user).first()
+    if item is None:
+        raise NotFound("No such item in your cart.", field="item_id")
+    return item
+
+
+@transaction.atomic
+def cart_add_item(*, user, product, quantity=1) -> CartItem:
+    """Adds to the existing line for that product, so every device sees one line."""
+    quantity = whole_number(quantity, field="quantity", minimum=1)
+    product = _orderable_product(product)
+    try:
+        with transaction.atomic():
+            return _cart_line_add(user, product, quantity)
+    except IntegrityError:
+        # Another device created the line between our read and our insert; add to it.
+        return _cart_line_add(user, product, quantity)
+
+
+def _cart_line_add(user, product: Product, quantity: int) -> CartItem:
+    item = CartItem.objects.select_for_update().filter(user=user, product=product).first()
+    if item is None:
+        item = CartItem(user=user, product=product, quantity=0)
+    item.quantity += quantity
+    if item.quantity > product.stock:
+        raise _insufficient_stock(product, item.quantity)
+    item.save()
+    return item
+
+
+@transaction.atomic
+def cart_set_quantity(*, user, item_id, quantity) -> CartItem:
+    quantity = whole_number(quantity, field="quantity", minimum=1)
+    item = _own_cart_item(user, item_id)
+    product = _orderable_product(item.product)
+    if quantity > product.stock:
+        raise _insufficient_stock(product, quantity)
+    item.quantity = quantity
+    item.save()
+    return item
+
+
+@transaction.atomic
+def cart_remove_item(*, user, item_id) -> None:
+    _own_cart_item(user, item_id).delete()
+
+
+@transaction.atomic
+def cart_clear(*, user) -> int:
+    items = list(CartItem.objects.select_for_update().filter(user=user))
+    for item in items:
+        item.delete()
+    return len(items)
+
+
+def _delivery_destination(customer, address, lat, lng) -> tuple[str, Decimal | None, Decimal | None]:
+    """The address given, else the customer's saved default with its coordinates."""
+    lat = validate_coordinate(lat, field="delivery_lat", limit=90)
+    lng = validate_coordinate(lng, field="delivery_lng", limit=180)
+    address = (address or "").strip()
+    if address:
+        return address, lat, lng
+    profile = Profile.objects.filter(user=customer).first()
+    if profile is None or not profile.default_address.strip():
+        raise InvalidInput(
+            "Give a delivery address or save a default one in your profile.",
+            code="required",
+            field="delivery_address",
+        )
+    return (
+        profile.default_address.strip(),
+        profile.default_lat if lat is None else lat,
+        profile.default_lng if lng is None else lng,
+    )
+
+
+def _random_order_number() -> str:
+    return "ZR-" + "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(ORDER_NUMBER_LENGTH))
+
+
+def _order_create_numbered(**fields) -> Order:
+    """Insert the order under a fresh random number, drawing again on the rare clash."""
+    for _ in range(ORDER_NUMBER_ATTEMPTS):
+        number = _random_order_number()
+        try:
+            with transaction.atomic():
+                order = Order(number=number, **fields)
+                order.save()
+                return order
+        except IntegrityError:
+            if not Order.objects.filter(number=number).exists():
+                raise
+    raise RuntimeError(f"No free order number after {ORDER_NUMBER_ATTEMPTS} draws.")
+
+
+def _checkout_claim(customer, idempotency_key) -> tuple[Checkout, list[Order] | None]:
+    """Record this attempt, or find the earlier one that used the same key.
+
+    On PostgreSQL a second insert of the same (customer, key) waits for the
+    first transaction; if that one commits, the insert fails and we answer
+    with its orders; if it rolled back, this attempt simply proceeds.
+    """
+    if idempotency_key is not None:
+        earlier = Checkout.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return earlier, list(earlier.orders.order_by("id"))
+    try:
+        with transaction.atomic():
+            return Checkout.objects.create(customer=customer, idempotency_key=idempotency_key), None
+    except IntegrityError:
+        earlier = Checkout.objects.get(customer=customer, idempotency_key=idempotency_key)
+        return earlier, list(earlier.orders.order_by("id"))
+
+
+def _locked_cart_products(lines: list[CartItem]) -> dict[int, Product]:
+    """Lock every product in the cart, always in id order, so concurrent checkouts
+    queue behind each other instead of deadlocking."""
+    products = (
+        Product.objects.select_for_update(of=("self",))
+        .select_related("vendor")
+        .filter(pk__in={line.product_id for line in lines})
+        .order_by("pk")
+    )
+    return {product.pk: product for product in products}
+
+
+@transaction.atomic
+def order_checkout(
+    *, customer, idempotency_key=None, delivery_address=None, delivery_lat=None, delivery_lng=None, notes=""
+) -> list[Order]:
+    """Turn the cart into one order per vendor, all or nothing."""
+    if idempotency_key is not None and not (isinstance(idempotency_key, str) and 0 < len(idempotency_key) <= 255):
+        raise InvalidInput("Idempotency-Key must be 1 to 255 characters.", field="idempotency_key")
+    checkout, earlier_orders = _checkout_claim(customer, idempotency_key)
+    if earlier_orders is not None:
+        return earlier_orders
+
+    lines = list(CartItem.objects.select_for_update().filter(user=customer).order_by("id"))
+    if not lines:
+        raise RuleViolation("Your cart is empty.", code="cart_empty", field="cart")
+    address, lat, lng = _delivery_destination(customer, delivery_address, delivery_lat, delivery_lng)
+    products = _locked_cart_products(lines)
+    lines_by_vendor: dict[int, list[CartItem]] = defaultdict(list)
+    for line in lines:
+        product = products[line.product_id]
+        _ensure_available(product, shop_must_be_open=True)
+        if line.quantity > product.stock:
+            raise _insufficient_stock(product, line.quantity)
+        lines_by_vendor[product.vendor_id].append(line)
+
+    fee = delivery_fee_per_order()
+    orders = []
+    for vendor_id in sorted(lines_by_vendor):
+        vendor_lines = lines_by_vendor[vendor_id]
+        subtotal = sum(
+            (money(products[line.product_id].price * line.quantity) for line in vendor_lines), Decimal("0.00")
+        )
+        order = _order_create_numbered(
+            checkout=checkout,
+            customer=customer,
+            vendor=products[vendor_lines[0].product_id].vendor,
+            subtotal=subtotal,
+            delivery_fee=fee,
+            total=subtotal + fee,
+            delivery_address=address,
+            delivery_lat=lat,
+            delivery_lng=lng,
+            notes=(notes or "").strip(),
+        )
+        OrderStatusHistory(order=order, to_status=Order.Status.PENDING, changed_by=customer).save()
+        for line in vendor_lines:
+            _order_line_take(order, products[line.product_id], line.quantity)
+        orders.append(order)
+
+    for line in lines:
+        line.delete()
+    for order in orders:
+        notification_create_for_vendor_staff(
+            vendor=order.vendor,
+            type=Notification.Type.ORDER,
+            title=f"New order {order.number}",
+            body=f"{order.items.count()} item(s), total £{order.total}.",
+            data={"order_id": order.pk, "number": order.number},
+        )
+    return orders
+
+
+def _order_line_take(order: Order, product: Product, quantity: int) -> None:
+    """Snapshot the line as sold and take it off the shelf."""
+    OrderItem(
+        order=order,
+        product=product,
+        product_name=product.name,
+        unit_price=product.price,
+        quantity=quantity,
+        line_total=money(product.price * quantity),
+    ).save()
+    product.stock -= quantity
+    product.save(update_fields=["stock", "updated_at"])
+    inventory_alerts_sync(product=product)
+
+
+def _order_restock(order: Order) -> None:
+    """Put a cancelled order's items back on the shelf (products locked in id order)."""
+    quantities = {item.product_id: item.quantity for item in order.items.exclude(product=None)}
+    for product in Product.objects.select_for_update().filter(pk__in=quantities).order_by("pk"):
+        product.stock += quantities[product.pk]
+        product.save(update_fields=["stock", "updated_at"])
+        inventory_alerts_sync(product=product)
+
+
+def _order_move(order: Order, to_status: str, *, actor, note: str) -> None:
+    """Apply an already-authorised, legal move and record it."""
+    from_status = order.status
+    order.status = to_status
+    if to_status == Order.Status.CANCELLED:
+        order.cancel_reason = note
+        _order_restock(order)
+    order.save()
+    OrderStatusHistory(order=order, from_status=from_status, to_status=to_status, changed_by=actor, note=note).save()
+
+
+def _locked_order(order: Order) -> Order:
+    """Lock the row so two devices cannot both move the same order."""
+    return Order.objects.select_for_update(of=("self",)).select_related("vendor").get(pk=order.pk)
+
+
+@transaction.atomic
+def order_transition(*, actor, order, to_status, expected_status=None, note="", request_meta=None) -> Order:
+    """The vendor's (or an admin's) move along Order.TRANSITIONS."""
+    order = _locked_order(order)
+    if not user_manages_vendor(user=actor, vendor=order.vendor):
+        raise NotFound("No such order.", field="order")
+    validate_choice(to_status, Order.Status.choices, field="to_status")
+    if expected_status is not None and expected_status != order.status:
+        raise Conflict(
+            f"The order is {order.status} now, not {expected_status}; reload and try again.",
+            code="stale_status",
+            field="expected_status",
+            current_status=order.status,
+        )
+    if not order.can_transition_to(to_status):
+        raise Conflict(
+            f"An order cannot go from {order.status} to {to_status}.",
+            code="illegal_transition",
+            field="to_status",
+            from_status=order.status,
+            to_status=to_status,
+        )
+    refund = to_status == Order.Status.REFUNDED
+    if refund and not actor.is_staff:
+        raise RuleViolation("Only the platform team can refund an order.", code="refund_admin_only", field="to_status")
+    from_status = order.status
+    note = (note or "").strip()
+    _order_move(order, to_status, actor=actor, note=note)
+    notification_create(
+        user=order.customer,
+        type=Notification.Type.ORDER,
+        title=f"Your order {order.number} {STATUS_NEWS[to_status]}",
+        body=note,
+        data={"order_id": order.pk, "number": order.number, "status": to_status},
+    )
+    if actor.is_staff:
+        activity_log_record(
+            admin=actor,
+            action="order_refunded" if refund else "order_status_changed",
+            category=AdminActivityLog.Category.REFUND if refund else AdminActivityLog.Category.ORDER,
+            entity=order,
+            details={"from": from_status, "to": to_status, "note": note},
+            request_meta=request_meta,
+        )
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, actor, order, reason="") -> Order:
+    """The customer changing their mind, allowed until the shop starts preparing."""
+    order = _locked_order(order)
+    if order.customer_id != actor.pk:
+        raise NotFound("No such order.", field="order")
+    if order.status not in CUSTOMER_CANCELLABLE:
+        raise RuleViolation(
+            f"An order that is {order.status} can no longer be cancelled.",
+            code="not_cancellable",
+            field="order",
+            status=order.status,
+        )
+    reason = (reason or "").strip()
+    _order_move(order, Order.Status.CANCELLED, actor=actor, note=reason)
+    notification_create_for_vendor_staff(
+        vendor=order.vendor,
+        type=Notification.Type.ORDER,
+        title=f"Order {order.number} was cancelled by the customer",
+        body=reason,
+        data={"order_id": order.pk, "number": order.number, "status": order.status},
+    )
+    return order

@@ -1,0 +1,525 @@
+"""The WebSocket endpoint: Supabase Realtime's protocol (Phoenix Channels) over Channels.
+
+One consumer per socket. At connect it learns who the client is, joins the
+channel-layer group of each audience group the client may read, and only then
+reads the high-water seq as its baseline, so no event falls between the two.
+From then on every change event reaches it through those groups; it passes
+each on once, in seq order, to the joined channels whose bindings match,
+splicing the event's pre-encoded JSON into the frame. A hole in a group's
+`prev_seq` chain (the channel layer drops messages when over capacity) is
+filled from the outbox before anything later is delivered.
+
+The consumer handles one message at a time (client frame or channel-layer
+message), so a replay or repair holds back the live messages that arrive
+meanwhile; they are then delivered or dropped as already seen.
+"""
+
+import asyncio
+import logging
+import time
+import uuid
+from urllib.parse import parse_qs
+
+import token_bucket
+from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from realtime import metrics, selectors
+from realtime.policies import channel_group
+from realtime.protocol.filters import matching_ids
+from realtime.protocol.framing import SERIALIZERS, VSN_1, BroadcastPush, ClientFrame, FrameError, dumps
+from realtime.socket.channels import (
+    ANNOUNCEMENTS,
+    ONLINE,
+    JoinedChannel,
+    JoinRefused,
+    parse_join,
+    refusal_for,
+    topic_group,
+)
+from realtime.socket.identity import ANONYMOUS, Identity, identity_for_token, identity_for_user, is_public_key
+from realtime.socket.ledger import DeliveryLedger
+from realtime.socket.presence import PresenceEntry, as_diff, as_state, new_meta, presence_store
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME_BYTES = 64 * 1024
+# A client may send this many frames a second, with bursts up to FRAME_BURST.
+FRAME_RATE = 100
+FRAME_BURST = 200
+REPLAY_PAGE = 1000
+PORTALS = ("app", "vendor", "dashboard")
+
+# Close codes: RFC 6455's, and 4000–4999 for the application's own.
+CLOSE_POLICY_VIOLATION = 1008
+CLOSE_MESSAGE_TOO_BIG = 1009
+CLOSE_INTERNAL_ERROR = 1011
+CLOSE_BAD_REQUEST = 4000
+CLOSE_UNAUTHORIZED = 4001
+CLOSE_IDLE = 4408
+
+
+def _idle_seconds() -> float:
+    return getattr(settings, "REALTIME_SOCKET_IDLE_SECONDS", 60)
+
+
+class RealtimeConsumer(AsyncWebsocketConsumer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.socket_id = uuid.uuid4().hex
+        self.serializer = SERIALIZERS[VSN_1]
+        self.ledger = DeliveryLedger()
+        self.channels: dict[str, JoinedChannel] = {}
+        # What the connection itself proved (session or apikey); an access_token may override it.
+        self.connection_identity = ANONYMOUS
+        self.identity = ANONYMOUS
+        self.portal = PORTALS[0]
+        self.connected = False
+        self.closing = False
+        self.last_frame_at = time.monotonic()
+        self.watchdog: asyncio.Task | None = None
+        self.frame_budget = token_bucket.Limiter(FRAME_RATE, FRAME_BURST, token_bucket.MemoryStorage())
+        self.binding_ids = iter(range(1, 2**31))
+
+    # Connection lifecycle
+
+    async def connect(self):
+        params = {name: values[-1] for name, values in parse_qs(self.scope.get("query_string", b"").decode()).items()}
+        vsn = params.get("vsn", VSN_1)
+        portal = params.get("portal", PORTALS[0])
+        self.portal = portal if portal in PORTALS else PORTALS[0]
+        await self.accept()
+        if vsn not in SERIALIZERS:
+            await self._refuse(CLOSE_BAD_REQUEST, f"unsupported vsn {vsn!r}: use {' or '.join(SERIALIZERS)}")
+            return
+        self.serializer = SERIALIZERS[vsn]
+        identity = await self._connection_identity(params.get("apikey", ""))
+        if identity is None:
+            return
+        self.connection_identity = self.identity = identity
+        self.connected = True
+        metrics.SOCKETS_OPEN.inc()
+        await self._set_groups(identity.groups)
+        await self._track_online()
+        self.watchdog = asyncio.create_task(self._close_when_silent())
+
+    async def _connection_identity(self, apikey: str) -> Identity | None:
+        session_user = self.scope.get("user")
+        if apikey and not is_public_key(apikey):
+            identity = await database_sync_to_async(identity_for_token)(apikey)
+            if identity is None:
+                await self._refuse(CLOSE_UNAUTHORIZED, "apikey is neither the public key nor a valid API token")
+                return None
+            return identity
+        if session_user is not None and session_user.is_authenticated:
+            return await database_sync_to_async(identity_for_user)(session_user)
+        if apikey:
+            return ANONYMOUS
+        await self._refuse(CLOSE_UNAUTHORIZED, "connect with ?apikey=<public key or API token>, or from a signed-in page")
+        return None
+
+    async def _refuse(self, code: int, reason: str) -> None:
+        self.closing = True
+        await self.close(code=code, reason=reason)
+
+    async def disconnect(self, code):
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+        if not self.connected:
+            return
+        for channel in list(self.channels.values()):
+            await self._drop_channel(channel)
+        await self._untrack_online()
+        for group in list(self.ledger.cursors):
+            await self.channel_layer.group_discard(channel_group(group), self.channel_name)
+        metrics.SOCKETS_OPEN.dec()
+
+    async def _close_when_silent(self):
+        while True:
+            silent_for = time.monotonic() - self.last_frame_at
+            if silent_for >= _idle_seconds():
+                await self._refuse(CLOSE_IDLE, f"no frame for {_idle_seconds():g} s: send a heartbeat")
+                return
+            await asyncio.sleep(_idle_seconds() - silent_for)
+
+    async def dispatch(self, message):
+        try:
+            await super().dispatch(message)
+        except StopConsumer:
+            raise
+        except Exception:
+            # A lost event must not pass silently: the client reconnects and resumes from its last seq.
+            logger.exception("realtime socket %s failed on %s", self.socket_id, message.get("type"))
+            await self._refuse(CLOSE_INTERNAL_ERROR, "internal error: reconnect and resume from your last seq")
+
+    # Audience groups
+
+    async def _set_groups(self, groups: frozenset[str]) -> None:
+        current = set(self.ledger.cursors)
+        for group in current - groups:
+            await self.channel_layer.group_discard(channel_group(group), self.channel_name)
+            self.ledger.remove_group(group)
+        added = groups - current
+        for group in added:
+            await self.channel_layer.group_add(channel_group(group), self.channel_name)
+        if added:
+            # Read after joining the groups: an event numbered in between is either
+            # below the baseline (not owed) or arrives live.
+            baseline = await database_sync_to_async(selectors.high_water_seq)()
+            for group in added:
+                self.ledger.add_group(group, baseline=baseline)
+
+    # Client frames
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.closing:
+            return
+        if not self.frame_budget.consume(self.socket_id):
+            await self._refuse(CLOSE_POLICY_VIOLATION, f"more than {FRAME_RATE} frames a second")
+            return
+        size = len(bytes_data) if text_data is None else len(text_data.encode())
+        if size > MAX_FRAME_BYTES:
+            await self._refuse(CLOSE_MESSAGE_TOO_BIG, f"frames are limited to {MAX_FRAME_BYTES} bytes")
+            return
+        self.last_frame_at = time.monotonic()
+        broadcast = None
+        try:
+            if text_data is None:
+                frame, broadcast = self.serializer.decode_binary(bytes_data)
+            else:
+                frame = self.serializer.decode_text(text_data)
+        except FrameError as error:
+            topic = error.topic or "phoenix"
+            await self._push(topic, "phx_reply", _error(str(error)), ref=error.ref, join_ref=error.join_ref)
+            return
+        try:
+            await self._handle(frame, broadcast)
+        except FrameError as error:
+            await self._reply_error(frame, str(error))
+        except Exception:
+            logger.exception("realtime socket %s failed on %s %s", self.socket_id, frame.topic, frame.event)
+            await self._reply_error(frame, "internal error")
+
+    async def _handle(self, frame: ClientFrame, broadcast: BroadcastPush | None) -> None:
+        if frame.topic == "phoenix":
+            if frame.event != "heartbeat":
+                await self._reply_error(frame, f"unknown event {frame.event!r} on topic phoenix")
+                return
+            await self._reply(frame)
+            await presence_store().refresh(self._tracked_topics(), self.socket_id)
+            return
+        if frame.event == "phx_join":
+            await self._join(frame)
+            return
+        if frame.event == "phx_leave":
+            await self._leave(frame)
+            return
+        channel = self.channels.get(frame.topic)
+        if channel is None:
+            await self._reply_error(frame, f"join {frame.topic} before sending {frame.event!r} on it")
+            return
+        if frame.event == "broadcast":
+            await self._broadcast(frame, channel, broadcast or _text_broadcast(frame.payload))
+        elif frame.event == "presence":
+            await self._presence(frame, channel)
+        elif frame.event == "access_token":
+            await self._access_token(frame, channel)
+        else:
+            await self._reply_error(frame, f"unknown event {frame.event!r}")
+
+    # Joining and leaving
+
+    async def _join(self, frame: ClientFrame) -> None:
+        access_token = frame.payload.get("access_token")
+        if access_token is not None:
+            if not isinstance(access_token, str):
+                await self._reply_error(frame, "access_token must be a string")
+                return
+            if not await self._reauthorize(access_token):
+                await self._reply_error(frame, "access_token is invalid or revoked")
+                return
+        try:
+            channel = parse_join(frame.topic, frame.join_ref, frame.payload, next_binding_id=self.binding_ids.__next__)
+        except JoinRefused as error:
+            await self._reply_error(frame, str(error))
+            return
+        refusal = refusal_for(channel.topic, private=channel.private, identity=self.identity)
+        if refusal:
+            await self._reply_error(frame, refusal)
+            return
+        previous = self.channels.get(channel.topic)
+        if previous is not None:
+            # Phoenix's rule for a duplicate join: the old channel closes, the new one takes its place.
+            await self._close_channel(previous)
+        channel.joined_as = self.identity.user_id
+        await self.channel_layer.group_add(topic_group(channel.topic), self.channel_name)
+        self.channels[channel.topic] = channel
+        metrics.CHANNELS_JOINED.inc()
+        await self._reply(frame, {"postgres_changes": [binding.echo for binding in channel.bindings]})
+        if channel.bindings:
+            await self._system(channel, "postgres_changes", "ok", "Subscribed to PostgreSQL")
+        if channel.presence_enabled or channel.topic == ONLINE:
+            await self._send_presence_state(channel)
+        if channel.bindings and channel.since is not None:
+            await self._replay(channel)
+
+    async def _leave(self, frame: ClientFrame) -> None:
+        await self._reply(frame)
+        channel = self.channels.get(frame.topic)
+        if channel is not None:
+            await self._close_channel(channel)
+
+    async def _close_channel(self, channel: JoinedChannel) -> None:
+        await self._drop_channel(channel)
+        await self._push(channel.topic, "phx_close", {}, ref=channel.join_ref, join_ref=channel.join_ref)
+
+    async def _drop_channel(self, channel: JoinedChannel) -> None:
+        self.channels.pop(channel.topic, None)
+        metrics.CHANNELS_JOINED.dec()
+        if channel.tracked:
+            await self._untrack(channel)
+        await self.channel_layer.group_discard(topic_group(channel.topic), self.channel_name)
+
+    # Authorization
+
+    async def _access_token(self, frame: ClientFrame, channel: JoinedChannel) -> None:
+        token = frame.payload.get("access_token")
+        if not isinstance(token, str):
+            await self._reply_error(frame, "access_token message needs {access_token: <token>}")
+            return
+        if not await self._reauthorize(token) and channel.topic in self.channels:
+            await self._system(
+                channel, "system", "error", "access_token is invalid or revoked: this socket now reads public rows only"
+            )
+
+    async def _reauthorize(self, token: str) -> bool:
+        """Switch the socket to the identity `token` proves; an invalid token leaves it anonymous
+        and ends the channels that were authorized for a user. The token is checked again even
+        when unchanged, since it may have been revoked since."""
+        if is_public_key(token):
+            identity = self.connection_identity
+        else:
+            identity = await database_sync_to_async(identity_for_token)(token)
+        valid = identity is not None
+        previous_user = self.identity.user_id
+        self.identity = identity if valid else ANONYMOUS
+        for channel in list(self.channels.values()):
+            refusal = refusal_for(channel.topic, private=channel.private, identity=self.identity)
+            if refusal is None and not valid and channel.joined_as is not None:
+                refusal = "access_token is invalid or revoked: rejoin with a valid token"
+            if refusal is not None:
+                await self._system(channel, "system", "error", refusal)
+                await self._close_channel(channel)
+        await self._set_groups(self.identity.groups)
+        if previous_user != self.identity.user_id:
+            await self._untrack_online()
+            await self._track_online()
+        return valid
+
+    # postgres_changes
+
+    async def realtime_event(self, message):
+        group, seq = message["group"], message["seq"]
+        if self.ledger.is_stale(group, seq):
+            return
+        if self.ledger.has_gap(group, message["prev_seq"]):
+            await self._repair(group, up_to_seq=message["prev_seq"])
+        if self.ledger.claim(seq):
+            await self._deliver(
+                seq=seq, table=message["table"], event_type=message["event_type"],
+                record=message["record"], old_record=message["old_record"], data=message["data"],
+            )
+        self.ledger.advance(group, seq)
+
+    async def _repair(self, group: str, *, up_to_seq: int) -> None:
+        metrics.REPAIRS.inc()
+        after = self.ledger.last_seen(group)
+        while after < up_to_seq:
+            events = await database_sync_to_async(selectors.events_after)(
+                groups=[group], after_seq=after, up_to_seq=up_to_seq, limit=REPLAY_PAGE
+            )
+            if not events:
+                break
+            metrics.REPAIRED_EVENTS.inc(len(events))
+            for event in events:
+                if self.ledger.claim(event.seq, audience=event.groups):
+                    await self._deliver_replayed(event)
+                self.ledger.advance(group, event.seq)
+            after = events[-1].seq
+        self.ledger.advance(group, up_to_seq)
+
+    async def _deliver_replayed(self, event, *, only: JoinedChannel | None = None) -> None:
+        await self._deliver(
+            seq=event.seq, table=event.table, event_type=event.event_type,
+            record=event.record, old_record=event.old_record, data=event.data, only=only,
+        )
+
+    async def _deliver(self, *, seq, table, event_type, record, old_record, data, only=None) -> None:
+        for channel in [only] if only is not None else list(self.channels.values()):
+            if not channel.bindings or (only is None and seq <= channel.replayed_through):
+                continue
+            ids = matching_ids(channel.bindings, table=table, event_type=event_type, record=record, old_record=old_record)
+            if ids:
+                payload_text = '{"ids":' + dumps(ids) + ',"data":' + data + "}"
+                await self._send_text(channel.topic, "postgres_changes", payload_text, join_ref=channel.join_ref)
+                metrics.EVENTS_DELIVERED.inc()
+
+    async def _replay(self, channel: JoinedChannel) -> None:
+        """Send the channel what it missed after `since`, then let live events through from there."""
+        high_water = await database_sync_to_async(selectors.high_water_seq)()
+        channel.replayed_through = high_water
+        if await database_sync_to_async(selectors.resync_required)(after_seq=channel.since):
+            await self._system(
+                channel, "postgres_changes", "resync_required",
+                f"events after seq {channel.since} are no longer kept: reload your data, then follow live events",
+            )
+            return
+        metrics.REPLAYS.inc()
+        after = channel.since
+        while after < high_water:
+            events = await database_sync_to_async(selectors.events_after)(
+                groups=self.identity.groups, after_seq=after, up_to_seq=high_water,
+                tables=channel.tables, limit=REPLAY_PAGE,
+            )
+            if not events:
+                break
+            for event in events:
+                await self._deliver_replayed(event, only=channel)
+            after = events[-1].seq
+
+    # Broadcast
+
+    async def _broadcast(self, frame: ClientFrame, channel: JoinedChannel, broadcast: BroadcastPush) -> None:
+        if channel.topic == ANNOUNCEMENTS and not self.identity.is_admin:
+            await self._reply_error(frame, f"only platform admins may broadcast on {ANNOUNCEMENTS}")
+            return
+        await self.channel_layer.group_send(
+            topic_group(channel.topic),
+            {
+                "type": "realtime.broadcast",
+                "topic": channel.topic,
+                "sender": self.channel_name,
+                "event": broadcast.event,
+                "payload_json": broadcast.payload_json,
+                "payload_bytes": broadcast.payload_bytes,
+                "meta": broadcast.meta,
+            },
+        )
+        if channel.broadcast_ack:
+            await self._reply(frame)
+
+    async def realtime_broadcast(self, message):
+        channel = self.channels.get(message["topic"])
+        if channel is None or (message["sender"] == self.channel_name and not channel.broadcast_self):
+            return
+        broadcast = BroadcastPush(
+            event=message["event"], payload_json=message["payload_json"],
+            payload_bytes=message["payload_bytes"], meta=message["meta"],
+        )
+        frame = self.serializer.encode_broadcast(join_ref=channel.join_ref, topic=channel.topic, broadcast=broadcast)
+        if isinstance(frame, bytes):
+            await self.send(bytes_data=frame)
+        elif frame is not None:
+            await self.send(text_data=frame)
+
+    # Presence
+
+    async def _presence(self, frame: ClientFrame, channel: JoinedChannel) -> None:
+        if channel.topic == ONLINE:
+            await self._reply_error(frame, f"presence on {ONLINE} is kept by the server")
+            return
+        event = frame.payload.get("event")
+        if event == "track":
+            payload = frame.payload.get("payload", {})
+            if not isinstance(payload, dict):
+                await self._reply_error(frame, "presence track payload must be a JSON object")
+                return
+            await self._track(channel.topic, channel.presence_key, payload)
+            channel.tracked = True
+        elif event == "untrack":
+            if channel.tracked:
+                await self._untrack(channel)
+        else:
+            await self._reply_error(frame, "presence event must be track or untrack")
+            return
+        await self._reply(frame)
+
+    async def _track(self, topic: str, key: str, payload: dict) -> None:
+        """Tracking again replaces the socket's entry: a leave of the old meta and a join of the new."""
+        entry = PresenceEntry(key, new_meta(payload))
+        replaced = await presence_store().track(topic, self.socket_id, entry)
+        await self._send_presence_diff(topic, joins=[entry], leaves=[replaced] if replaced else [])
+
+    async def _untrack(self, channel: JoinedChannel) -> None:
+        channel.tracked = False
+        left = await presence_store().untrack(channel.topic, self.socket_id)
+        if left is not None:
+            await self._send_presence_diff(channel.topic, leaves=[left])
+
+    async def _send_presence_diff(self, topic: str, *, joins=(), leaves=()) -> None:
+        await self.channel_layer.group_send(
+            topic_group(topic), {"type": "realtime.presence", "topic": topic, "diff": as_diff(joins=joins, leaves=leaves)}
+        )
+
+    async def _send_presence_state(self, channel: JoinedChannel) -> None:
+        live, lapsed = await presence_store().entries(channel.topic)
+        await self._send_text(channel.topic, "presence_state", dumps(as_state(live)), join_ref=channel.join_ref)
+        if lapsed:
+            await self._send_presence_diff(channel.topic, leaves=lapsed)
+
+    async def realtime_presence(self, message):
+        channel = self.channels.get(message["topic"])
+        if channel is not None:
+            await self._send_text(channel.topic, "presence_diff", dumps(message["diff"]), join_ref=channel.join_ref)
+
+    def _tracked_topics(self) -> list[str]:
+        topics = [channel.topic for channel in self.channels.values() if channel.tracked]
+        return topics + [ONLINE] if self.identity.is_authenticated else topics
+
+    async def _track_online(self) -> None:
+        """Everyone signed in is on realtime:online, with the portal they use."""
+        user = self.identity.user
+        if user is None:
+            return
+        meta = {"user_id": user.pk, "name": user.get_full_name(), "portal": self.portal, "online_at": timezone.now().isoformat()}
+        await self._track(ONLINE, str(user.pk), meta)
+
+    async def _untrack_online(self) -> None:
+        left = await presence_store().untrack(ONLINE, self.socket_id)
+        if left is not None:
+            await self._send_presence_diff(ONLINE, leaves=[left])
+
+    # Framing
+
+    async def _send_text(self, topic: str, event: str, payload_text: str, *, ref=None, join_ref=None) -> None:
+        await self.send(
+            text_data=self.serializer.encode(join_ref=join_ref, ref=ref, topic=topic, event=event, payload_text=payload_text)
+        )
+
+    async def _push(self, topic: str, event: str, payload: dict, *, ref=None, join_ref=None) -> None:
+        await self._send_text(topic, event, dumps(payload), ref=ref, join_ref=join_ref)
+
+    async def _reply(self, frame: ClientFrame, response: dict | None = None) -> None:
+        await self._push(
+            frame.topic, "phx_reply", {"status": "ok", "response": response or {}}, ref=frame.ref, join_ref=frame.join_ref
+        )
+
+    async def _reply_error(self, frame: ClientFrame, reason: str) -> None:
+        await self._push(frame.topic, "phx_reply", _error(reason), ref=frame.ref, join_ref=frame.join_ref)
+
+    async def _system(self, channel: JoinedChannel, extension: str, status: str, message: str) -> None:
+        payload = {"extension": extension, "status": status, "message": message, "channel": channel.name}
+        await self._push(channel.topic, "system", payload, join_ref=channel.join_ref)
+
+
+def _error(reason: str) -> dict:
+    return {"status": "error", "response": {"reason": reason}}
+
+
+def _text_broadcast(payload: dict) -> BroadcastPush:
+    if payload.get("type", "broadcast") != "broadcast":
+        raise FrameError("a broadcast payload is {type: broadcast, event, payload}")
+    return BroadcastPush.from_json_payload(payload)

@@ -1,0 +1,38 @@
+"""Audience groups: who may see which events.
+
+A row's audience is decided when its change is captured (publication.py);
+a reader's groups are decided here. A reader sees an event exactly when the
+two sets meet, which is the row-level rule of every socket and of the REST
+catch-up alike.
+"""
+
+from vendors.models import VendorStaff
+
+PUBLIC = "public"
+STAFF = "staff"
+
+
+def user_group(user_id) -> str:
+    return f"user.{user_id}"
+
+
+def vendor_group(vendor_id) -> str:
+    return f"vendor.{vendor_id}"
+
+
+def channel_group(audience_group: str) -> str:
+    """The channel-layer group a socket joins to receive an audience group's events."""
+    return f"rt.{audience_group}"
+
+
+def groups_for_user(user) -> frozenset[str]:
+    """Everyone reads `public`; a signed-in user in good standing also reads their own rows,
+    their active vendor's rows, and everything if they are a platform admin."""
+    if user is None or not user.is_authenticated or not user.is_active or user.is_suspended:
+        return frozenset({PUBLIC})
+    groups = {PUBLIC, user_group(user.pk)}
+    membership = VendorStaff.objects.filter(user=user, vendor__is_active=True).values_list("vendor_id", flat=True)
+    groups.update(vendor_group(vendor_id) for vendor_id in membership)
+    if user.is_staff:
+        groups.add(STAFF)
+    return frozenset(groups)

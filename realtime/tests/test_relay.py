@@ -1,0 +1,286 @@
+"""The relay against real PostgreSQL commits and a real channels-redis layer:
+seqs follow commit order, never repeat or skip, and every audience group
+receives its events with an unbroken prev_seq chain."""
+
+import asyncio
+import json
+import threading
+from contextlib import contextmanager
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection, transaction
+from django.test import override_settings
+
+from accounts.models import Notification
+from realtime.models import Event, EventGroup
+from realtime.relay import relay_lock, relay_run, relay_sweep
+from realtime.selectors import events_after, high_water_seq
+from tests import factories
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Nothing listens on port 1: a channel layer that cannot be reached.
+UNREACHABLE_LAYER = {
+    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}
+}
+
+
+def _in_thread(target, *args):
+    """Runs `target` in a thread with its own database session, as a concurrent request would."""
+    errors = []
+
+    def run():
+        try:
+            target(*args)
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
+def _join(*started):
+    for thread, errors in started:
+        thread.join(30)
+        assert not thread.is_alive(), "a worker thread hung"
+        if errors:
+            raise errors[0]
+
+
+@contextmanager
+def relay_held_elsewhere():
+    """Another process's relay holds the lock: commits made meanwhile leave their rows unnumbered."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with relay_lock() as acquired:
+            assert acquired
+            held.set()
+            release.wait(30)
+
+    started = _in_thread(hold)
+    assert held.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        _join(started)
+
+
+def _notify(user, title):
+    with transaction.atomic():
+        return Notification.objects.create(user=user, type="system", title=title)
+
+
+@pytest.fixture
+def layer():
+    channel_layer = get_channel_layer()
+    async_to_sync(channel_layer.flush)()
+    yield channel_layer
+    async_to_sync(channel_layer.flush)()
+
+
+def _listen(layer, *groups):
+    channel = async_to_sync(layer.new_channel)()
+    for group in groups:
+        async_to_sync(layer.group_add)(f"rt.{group}", channel)
+    return channel
+
+
+def _receive_all(layer, channel, expected):
+    async def receive():
+        return [await layer.receive(channel) for _ in range(expected)]
+
+    async def bounded():
+        return await asyncio.wait_for(receive(), 10)
+
+    return async_to_sync(bounded)()
+
+
+def test_each_commit_is_numbered_and_published_at_once():
+    user = factories.UserFactory()
+    notifications = [_notify(user, f"n{index}") for index in range(5)]
+    events = [Event.objects.get(table="notifications", record__id=n.pk) for n in notifications]
+    seqs = [event.seq for event in events]
+    assert seqs == list(range(seqs[0], seqs[0] + 5))
+    assert all(event.published_at is not None for event in events)
+    assert high_water_seq() == Event.objects.order_by("-seq").first().seq
+
+
+def test_seqs_are_gapless_from_one():
+    user = factories.UserFactory()
+    for index in range(10):
+        _notify(user, f"n{index}")
+    seqs = list(Event.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_the_transaction_that_commits_last_gets_the_higher_seq_even_if_it_wrote_first():
+    user = factories.UserFactory()
+    first_written, second_committed = threading.Event(), threading.Event()
+    ids = {}
+
+    def writes_first_commits_last():
+        with transaction.atomic():
+            ids["early"] = Notification.objects.create(user=user, type="system", title="early writer").pk
+            first_written.set()
+            assert second_committed.wait(10)
+
+    def writes_second_commits_first():
+        assert first_written.wait(10)
+        ids["late"] = _notify(user, "late writer").pk
+
+    early = _in_thread(writes_first_commits_last)
+    late = _in_thread(writes_second_commits_first)
+    _join(late)
+    second_committed.set()
+    _join(early)
+
+    early_event = Event.objects.get(table="notifications", record__id=ids["early"])
+    late_event = Event.objects.get(table="notifications", record__id=ids["late"])
+    assert early_event.id < late_event.id, "the outbox ids follow write order"
+    assert late_event.seq < early_event.seq, "the seqs follow commit order"
+    # A client that saw the first delivered event resumes from it and still gets the other one.
+    resumed = events_after(groups=[f"user.{user.pk}"], after_seq=late_event.seq)
+    assert [event.seq for event in resumed] == [early_event.seq]
+
+
+def test_racing_relays_number_every_event_exactly_once():
+    user = factories.UserFactory()
+    with relay_held_elsewhere():
+        for index in range(60):
+            _notify(user, f"n{index}")
+        assert Event.objects.filter(seq__isnull=True).count() >= 60
+    baseline = high_water_seq()
+    start = threading.Barrier(4)
+    published = []
+
+    def race():
+        start.wait(10)
+        published.append(relay_run(batch_size=7))
+
+    _join(*[_in_thread(race) for _ in range(4)])
+
+    seqs = list(Event.objects.order_by("seq").values_list("seq", flat=True))
+    assert None not in seqs
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert sum(published) == len(seqs) - baseline, "each event was published by exactly one relay"
+    assert not Event.objects.filter(published_at__isnull=True).exists()
+
+
+def test_a_commit_that_finds_the_relay_busy_is_published_by_the_holder():
+    user = factories.UserFactory()
+    holder_inside, commit_done = threading.Event(), threading.Event()
+
+    def holder():
+        with relay_lock() as acquired:
+            assert acquired
+            holder_inside.set()
+            assert commit_done.wait(10)
+        # What relay_run does after letting go: look again.
+        relay_run()
+
+    started = _in_thread(holder)
+    assert holder_inside.wait(10)
+    notification = _notify(user, "committed while busy")
+    event = Event.objects.get(table="notifications", record__id=notification.pk)
+    assert event.seq is None, "the committing process left its row to the holder"
+    commit_done.set()
+    _join(started)
+    event.refresh_from_db()
+    assert event.seq is not None and event.published_at is not None
+
+
+def test_messages_reach_each_group_with_an_unbroken_prev_seq_chain(layer):
+    alice, bob = factories.UserFactory(), factories.UserFactory()
+    channel = _listen(layer, f"user.{alice.pk}", f"user.{bob.pk}", "public")
+    baseline = high_water_seq()
+
+    _notify(alice, "for alice 1")
+    _notify(bob, "for bob")
+    product = factories.ProductFactory()
+    _notify(alice, "for alice 2")
+
+    expected = EventGroup.objects.filter(
+        seq__gt=baseline, group__in=[f"user.{alice.pk}", f"user.{bob.pk}", "public"]
+    ).count()
+    messages = _receive_all(layer, channel, expected)
+
+    assert [message["seq"] for message in messages] == sorted(message["seq"] for message in messages)
+    by_group = {}
+    for message in messages:
+        by_group.setdefault(message["group"], []).append(message)
+    for group, chain in by_group.items():
+        for previous, current in zip(chain, chain[1:], strict=False):
+            assert current["prev_seq"] == previous["seq"], f"broken chain in {group}"
+    alice_titles = [message["record"]["title"] for message in by_group[f"user.{alice.pk}"]]
+    assert alice_titles == ["for alice 1", "for alice 2"]
+    assert [message["record"]["title"] for message in by_group[f"user.{bob.pk}"]] == ["for bob"]
+    assert any(message["table"] == "products" and message["record"]["id"] == product.pk for message in by_group["public"])
+
+    data = json.loads(by_group[f"user.{alice.pk}"][0]["data"])
+    assert data["schema"] == "public" and data["table"] == "notifications" and data["type"] == "INSERT"
+    assert data["seq"] == by_group[f"user.{alice.pk}"][0]["seq"]
+    assert data["errors"] is None and data["old_record"] is None
+    assert {"name": "title", "type": "varchar"} in data["columns"]
+    assert data["commit_timestamp"].endswith("Z")
+
+
+def test_the_first_event_of_a_new_group_has_no_prev_seq():
+    user = factories.UserFactory()  # its profile is the first event of user.<id>
+    _notify(user, "second")
+    first, second = EventGroup.objects.filter(group=f"user.{user.pk}").order_by("seq")
+    assert first.prev_seq is None
+    assert second.prev_seq == first.seq
+
+
+def test_a_rolled_back_transaction_publishes_nothing(layer):
+    user = factories.UserFactory()
+    channel = _listen(layer, f"user.{user.pk}")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Notification.objects.create(user=user, type="system", title="rolled back")
+        raise RuntimeError("refused")
+    _notify(user, "committed")
+    (message,) = _receive_all(layer, channel, 1)
+    assert message["record"]["title"] == "committed"
+    assert not Event.objects.filter(record__title="rolled back").exists()
+
+
+def test_the_sweep_republishes_what_a_failed_publish_left_unconfirmed(layer):
+    user = factories.UserFactory()
+    with override_settings(CHANNEL_LAYERS=UNREACHABLE_LAYER):
+        lost = [_notify(user, f"lost {index}") for index in range(3)]
+    stranded = list(Event.objects.filter(table="notifications", record__title__startswith="lost").order_by("seq"))
+    assert all(event.seq is not None and event.published_at is None for event in stranded)
+
+    channel = _listen(layer, f"user.{user.pk}")
+    assert relay_sweep() == 3
+    messages = _receive_all(layer, channel, 3)
+    assert [message["seq"] for message in messages] == [event.seq for event in stranded]
+    assert [message["record"]["id"] for message in messages] == [notification.pk for notification in lost]
+    assert not Event.objects.filter(published_at__isnull=True).exists()
+
+
+def test_the_sweep_numbers_rows_no_commit_hook_published():
+    user = factories.UserFactory()
+    with relay_held_elsewhere():
+        _notify(user, "left behind")
+    assert Event.objects.filter(seq__isnull=True).exists()
+    relay_sweep()
+    assert not Event.objects.filter(seq__isnull=True).exists()
+    assert not Event.objects.filter(published_at__isnull=True).exists()
+
+
+def test_the_relay_can_run_from_async_code():
+    from realtime.relay import arelay_run
+
+    user = factories.UserFactory()
+    with relay_held_elsewhere():
+        _notify(user, "async")
+    assert async_to_sync(arelay_run)() >= 1
+    assert not Event.objects.filter(seq__isnull=True).exists()

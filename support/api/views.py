@@ -1,0 +1,172 @@
+"""Support threads (customer ↔ Zora) and chat (customer ↔ shop)."""
+
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+
+from orders.models import Order
+from support import selectors, services
+from support.models import Conversation, EmailMessage
+from vendors.models import Vendor
+from vendors.selectors import user_vendor
+from zora.api import ApiView, MarkedReadSerializer, error_responses, object_or_404
+
+from .serializers import (
+    ChatMessageSerializer,
+    ConversationInputSerializer,
+    ConversationQuerySerializer,
+    ConversationSerializer,
+    MessageInputSerializer,
+    SupportMessageSerializer,
+    SupportThreadInputSerializer,
+    SupportThreadSerializer,
+)
+
+LIST_ERRORS = error_responses(400, 401, 429)
+WRITE_ERRORS = error_responses(400, 401, 404, 409, 422, 429)
+
+
+def _own_order(user, order_id):
+    if order_id is None:
+        return None
+    return object_or_404(Order.objects.filter(customer=user), pk=order_id, message="No such order.", field="order")
+
+
+# Support threads ------------------------------------------------------------------------------
+
+
+def _own_thread(user, thread_id):
+    return object_or_404(
+        selectors.thread_list_for_customer(customer=user), pk=thread_id, message="No such thread.", field="thread"
+    )
+
+
+class SupportThreadListView(ApiView):
+    serializer_class = SupportThreadSerializer
+
+    @extend_schema(operation_id="support_threads_list", responses={200: SupportThreadSerializer(many=True), **LIST_ERRORS})
+    def get(self, request):
+        return self.render_page(selectors.thread_list_for_customer(customer=request.user))
+
+    @extend_schema(
+        operation_id="support_threads_create",
+        summary="Write to Zora support (optionally about one of my orders)",
+        request=SupportThreadInputSerializer,
+        responses={201: SupportThreadSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request):
+        data = self.validated(SupportThreadInputSerializer, request.data)
+        thread = services.thread_create(
+            subject=data["subject"], body=data["body"], customer=request.user, order=_own_order(request.user, data.get("order"))
+        )
+        return self.render(thread, status_code=status.HTTP_201_CREATED)
+
+
+class SupportThreadMessagesView(ApiView):
+    serializer_class = SupportMessageSerializer
+
+    @extend_schema(
+        operation_id="support_threads_messages_list",
+        responses={200: SupportMessageSerializer(many=True), **error_responses(400, 401, 404, 429)},
+    )
+    def get(self, request, pk):
+        return self.render_page(_own_thread(request.user, pk).messages.all())
+
+    @extend_schema(
+        operation_id="support_threads_messages_create",
+        request=MessageInputSerializer,
+        responses={201: SupportMessageSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk):
+        thread = _own_thread(request.user, pk)
+        data = self.validated(MessageInputSerializer, request.data)
+        message = services.thread_add_message(
+            thread=thread, direction=EmailMessage.Direction.INBOUND, body=data["body"], sender=request.user
+        )
+        return self.render(message, status_code=status.HTTP_201_CREATED)
+
+
+# Chat -----------------------------------------------------------------------------------------
+
+
+def _visible_conversation(user, conversation_id) -> Conversation:
+    """The customer's own conversations and, for shop staff, the shop's."""
+    vendor = user_vendor(user=user)
+    visible = Q(customer=user) | Q(vendor=vendor) if vendor is not None else Q(customer=user)
+    return object_or_404(
+        Conversation.objects.filter(visible), pk=conversation_id, message="No such conversation.", field="conversation"
+    )
+
+
+class ConversationListView(ApiView):
+    serializer_class = ConversationSerializer
+
+    @extend_schema(
+        operation_id="conversations_list",
+        parameters=[ConversationQuerySerializer],
+        responses={200: ConversationSerializer(many=True), **LIST_ERRORS},
+    )
+    def get(self, request):
+        query = self.validated_query(ConversationQuerySerializer)
+        if query["side"] == "vendor":
+            conversations = selectors.conversation_list_for_vendor_staff(user=request.user)
+        else:
+            conversations = selectors.conversation_list_for_customer(customer=request.user)
+        return self.render_page(conversations)
+
+    @extend_schema(
+        operation_id="conversations_create",
+        summary="Start a chat with a shop (or get the existing one for that shop and order)",
+        request=ConversationInputSerializer,
+        responses={201: ConversationSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request):
+        data = self.validated(ConversationInputSerializer, request.data)
+        vendor = object_or_404(Vendor.objects.filter(is_active=True), pk=data["vendor"], message="No such vendor.", field="vendor")
+        conversation = services.conversation_start(
+            customer=request.user,
+            vendor=vendor,
+            order=_own_order(request.user, data.get("order")),
+            subject=data.get("subject", ""),
+            body=data.get("body"),
+        )
+        listed = selectors.conversation_list_for_customer(customer=request.user).get(pk=conversation.pk)
+        return self.render(listed, status_code=status.HTTP_201_CREATED)
+
+
+class ConversationMessagesView(ApiView):
+    serializer_class = ChatMessageSerializer
+
+    @extend_schema(
+        operation_id="conversations_messages_list",
+        responses={200: ChatMessageSerializer(many=True), **error_responses(400, 401, 404, 429)},
+    )
+    def get(self, request, pk):
+        conversation = _visible_conversation(request.user, pk)
+        return self.render_page(conversation.messages.select_related("sender"))
+
+    @extend_schema(
+        operation_id="conversations_messages_create",
+        request=MessageInputSerializer,
+        responses={201: ChatMessageSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk):
+        conversation = _visible_conversation(request.user, pk)
+        data = self.validated(MessageInputSerializer, request.data)
+        message = services.conversation_send_message(conversation=conversation, sender=request.user, body=data["body"])
+        return self.render(message, status_code=status.HTTP_201_CREATED)
+
+
+class ConversationReadView(ApiView):
+    serializer_class = MarkedReadSerializer
+
+    @extend_schema(
+        operation_id="conversations_read",
+        summary="Mark the other side's messages as read",
+        request=None,
+        responses={200: MarkedReadSerializer, **error_responses(401, 404, 429)},
+    )
+    def post(self, request, pk):
+        conversation = _visible_conversation(request.user, pk)
+        marked = services.conversation_mark_read(conversation=conversation, reader=request.user)
+        return self.render({"marked": marked})

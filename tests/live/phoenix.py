@@ -1,0 +1,82 @@
+"""A minimal Phoenix-protocol socket (vsn 1.0.0 JSON frames) for tests that need what
+realtime-js hides: every frame's `seq`, `config.since` at join, an abrupt close.
+"""
+
+import itertools
+import json
+import threading
+from contextlib import ExitStack
+from urllib.parse import urlencode
+
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from tests.live.inbox import Inbox
+
+JOIN_TIMEOUT = 10.0
+
+
+class PhoenixSocket:
+    def __init__(self, *, name: str, websocket_url: str, apikey: str):
+        self.name = name
+        self.inbox = Inbox(name)
+        self.closed = threading.Event()
+        self._refs = itertools.count(1)
+        query = urlencode({"apikey": apikey, "vsn": "1.0.0"})
+        self._exit_stack = ExitStack()
+        self._connection = self._exit_stack.enter_context(
+            connect(f"{websocket_url}?{query}", open_timeout=10, max_size=None)
+        )
+        self._reader = threading.Thread(target=self._read, name=f"{name}-reader", daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        try:
+            for frame in self._connection:
+                self.inbox.put(json.loads(frame))
+        except ConnectionClosed:
+            pass
+        finally:
+            self.closed.set()
+
+    def push(self, topic: str, event: str, payload: dict, join_ref=None) -> str:
+        ref = str(next(self._refs))
+        frame = {"topic": topic, "event": event, "payload": payload, "ref": ref, "join_ref": join_ref or ref}
+        self._connection.send(json.dumps(frame))
+        return ref
+
+    def join(self, name: str, *, postgres_changes=(), since=None, access_token=None) -> dict:
+        """Joins `realtime:<name>` and returns the join reply's payload; raises if refused."""
+        config = {
+            "broadcast": {"self": False, "ack": False},
+            "presence": {"key": "", "enabled": False},
+            "postgres_changes": list(postgres_changes),
+            "private": False,
+        }
+        if since is not None:
+            config["since"] = since
+        payload = {"config": config}
+        if access_token:
+            payload["access_token"] = access_token
+        topic = f"realtime:{name}"
+        ref = self.push(topic, "phx_join", payload)
+        reply = self.inbox.take_one(
+            lambda m: m["event"] == "phx_reply" and m["ref"] == ref, JOIN_TIMEOUT, f"join reply on {topic}"
+        )["payload"]
+        assert reply["status"] == "ok", f"{self.name}: joining {topic} was refused: {reply}"
+        return reply["response"]
+
+    def changes(self, count: int, timeout: float) -> list[dict]:
+        """The `data` of the next `count` postgres_changes frames."""
+        frames = self.inbox.take(lambda m: m["event"] == "postgres_changes", count, timeout, "postgres_changes")
+        return [frame["payload"]["data"] for frame in frames]
+
+    def remaining_changes(self, quiet_for: float) -> list[dict]:
+        return [frame["payload"]["data"] for frame in self.inbox.drain(lambda m: m["event"] == "postgres_changes", quiet_for)]
+
+    def close(self):
+        self._exit_stack.close()
+        self._reader.join(timeout=5)
+
+    def report(self) -> str:
+        return "\n".join(json.dumps(frame) for frame in self.inbox.history[-200:])

@@ -1,0 +1,147 @@
+from django.contrib import admin
+
+from accounts.admin_base import (
+    ReadOnlyAdmin,
+    ReadOnlyTabularInline,
+    ReasonActionForm,
+    ServiceCreatedAdmin,
+    StatusHistoryAdmin,
+    action_reason,
+    changed_fields,
+    request_meta,
+    service_action,
+)
+from vendors import services
+from vendors.models import Vendor, VendorApplication, VendorApplicationStatusHistory, VendorStaff
+
+
+class VendorStaffInline(admin.TabularInline):
+    model = VendorStaff
+    extra = 0
+    fields = ("user", "role", "created_at")
+    readonly_fields = ("created_at",)
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Vendor)
+class VendorAdmin(ServiceCreatedAdmin):
+    """Vendors are created by approving an application; activation goes through the service."""
+
+    action_form = ReasonActionForm
+    list_display = ("name", "owner", "opening_status", "is_active", "rating_avg", "rating_count", "created_at")
+    list_filter = ("is_active", "opening_status")
+    search_fields = ("name", "slug", "address", "owner__email")
+    date_hierarchy = "created_at"
+    list_select_related = ("owner",)
+    readonly_fields = ("owner", "slug", "is_active", "rating_avg", "rating_count", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "owner", "description", "is_active")}),
+        ("Location", {"fields": ("address", "lat", "lng", "delivery_radius_km", "opening_status")}),
+        ("Ratings", {"fields": ("rating_avg", "rating_count")}),
+        ("Dates", {"fields": ("created_at", "updated_at")}),
+    )
+    inlines = [VendorStaffInline]
+    actions = [
+        service_action(
+            "activate_vendors",
+            "Activate selected vendors",
+            lambda request, vendor: services.vendor_set_active(
+                actor=request.user, vendor=vendor, active=True, request_meta=request_meta(request)
+            ),
+            "Activated",
+        ),
+        service_action(
+            "deactivate_vendors",
+            "Deactivate selected vendors (give a reason)",
+            lambda request, vendor: services.vendor_set_active(
+                actor=request.user,
+                vendor=vendor,
+                active=False,
+                reason=action_reason(request),
+                request_meta=request_meta(request),
+            ),
+            "Deactivated",
+        ),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        fields = changed_fields(form, services.VENDOR_EDITABLE_FIELDS)
+        if fields:
+            services.vendor_update(actor=request.user, vendor=obj, request_meta=request_meta(request), **fields)
+
+    def save_formset(self, request, form, formset, change):
+        """Staff joins and leaves through the services; a role change is a plain save."""
+        if formset.model is not VendorStaff:
+            return super().save_formset(request, form, formset, change)
+        memberships = formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            services.vendor_staff_remove(actor=request.user, membership=membership)
+        for membership in memberships:
+            if membership.pk is None:
+                services.vendor_staff_add(
+                    actor=request.user, vendor=form.instance, user=membership.user, role=membership.role
+                )
+            else:
+                membership.save()
+
+
+@admin.register(VendorStaff)
+class VendorStaffAdmin(ReadOnlyAdmin):
+    list_display = ("user", "vendor", "role", "created_at")
+    list_filter = ("role",)
+    search_fields = ("user__email", "vendor__name")
+    list_select_related = ("user", "vendor")
+
+
+class ApplicationStatusHistoryInline(ReadOnlyTabularInline):
+    model = VendorApplicationStatusHistory
+    fields = ("created_at", "from_status", "to_status", "changed_by", "reason")
+
+
+def review_action(name, description, service, done, *, needs_reason=False):
+    """An action moving applications with one of the review services (which log and notify)."""
+
+    def move(request, application):
+        reason = {"reason": action_reason(request)} if needs_reason else {}
+        return service(actor=request.user, application=application, request_meta=request_meta(request), **reason)
+
+    return service_action(name, description, move, done)
+
+
+@admin.register(VendorApplication)
+class VendorApplicationAdmin(ServiceCreatedAdmin):
+    """The review workflow: every status change is an action backed by a service."""
+
+    action_form = ReasonActionForm
+    list_display = ("business_name", "applicant", "business_type", "status", "reviewer", "created_at")
+    list_filter = ("status", "business_type")
+    search_fields = ("business_name", "contact_name", "contact_email", "company_number", "applicant__email")
+    date_hierarchy = "created_at"
+    list_select_related = ("applicant", "reviewer")
+    readonly_fields = ("applicant", "status", "reviewer", "reason", "vendor", "documents", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("business_name", "business_type", "company_number", "description")}),
+        ("Contact", {"fields": ("applicant", "contact_name", "contact_email", "contact_phone")}),
+        ("Location", {"fields": ("address", "lat", "lng")}),
+        ("Review", {"fields": ("status", "reviewer", "reason", "vendor", "documents")}),
+        ("Dates", {"fields": ("created_at", "updated_at")}),
+    )
+    inlines = [ApplicationStatusHistoryInline]
+    actions = [
+        review_action("start_review", "Start review", services.application_start_review, "Under review"),
+        review_action(
+            "request_documents",
+            "Request documents (give a reason)",
+            services.application_request_documents,
+            "Documents requested",
+            needs_reason=True,
+        ),
+        review_action("approve", "Approve: create the vendor", services.application_approve, "Approved"),
+        review_action("reject", "Reject (give a reason)", services.application_reject, "Rejected", needs_reason=True),
+    ]
+
+
+@admin.register(VendorApplicationStatusHistory)
+class VendorApplicationStatusHistoryAdmin(StatusHistoryAdmin):
+    subject_field = "application"
+    search_fields = ("application__business_name", "reason")
