@@ -22,6 +22,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 cursor.execute(f"ALTER TABLE accounts_adminactivitylog DISABLE TRIGGER {ACTIVITY_LOG_TRUNCATE_TRIGGER}")
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Real hashing costs most of a test's time; the hasher's strength is not what tests check."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def customer(db):
     return factories.UserFactory()
@@ -60,3 +66,9 @@ def nothing_written(db):
         assert _row_counts() == before
 
     return check
+
+
+@pytest.fixture
+def fast_password_hashing(settings):
+    """For tests that create many users, where the strength of the hash is not what they test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -24,16 +24,19 @@ def _remember_row_before(sender, instance, raw=False, using=None, **kwargs):
     setattr(instance, _ROW_BEFORE, sender._base_manager.using(using).filter(pk=instance.pk).first())
 
 
-def _capture_save(sender, instance, created, raw=False, using=None, **kwargs):
+def _capture_save(sender, instance, created, raw=False, using=None, update_fields=None, **kwargs):
     row_before = instance.__dict__.pop(_ROW_BEFORE, None)
     if raw:
         return
     table = table_for_model(sender)
-    record = table.record(instance)
+    old_record = None if created or row_before is None else table.record(row_before)
+    if old_record is not None and update_fields is not None:
+        # The columns the save left alone keep their stored values, whatever the instance holds.
+        record = {**old_record, **table.record(instance, only_fields=update_fields)}
+    else:
+        record = table.record(instance)
     audience = table.audience(record, instance)
-    old_record = None
-    if not created and row_before is not None:
-        old_record = table.record(row_before)
+    if old_record is not None:
         # Whoever could see the row before must learn that it changed, even if the change hides it from them.
         audience |= table.audience(old_record, row_before)
     event_type = Event.Type.INSERT if created else Event.Type.UPDATE

@@ -15,6 +15,7 @@ meanwhile; they are then delivered or dropped as already seen.
 """
 
 import asyncio
+import itertools
 import logging
 import time
 import uuid
@@ -82,7 +83,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.last_frame_at = time.monotonic()
         self.watchdog: asyncio.Task | None = None
         self.frame_budget = token_bucket.Limiter(FRAME_RATE, FRAME_BURST, token_bucket.MemoryStorage())
-        self.binding_ids = iter(range(1, 2**31))
+        self.binding_ids = itertools.count(1)
 
     # Connection lifecycle
 
@@ -130,12 +131,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             self.watchdog.cancel()
         if not self.connected:
             return
+        metrics.SOCKETS_OPEN.dec()
         for channel in list(self.channels.values()):
             await self._drop_channel(channel)
         await self._untrack_online()
         for group in list(self.ledger.cursors):
             await self.channel_layer.group_discard(channel_group(group), self.channel_name)
-        metrics.SOCKETS_OPEN.dec()
 
     async def _close_when_silent(self):
         while True:
@@ -151,9 +152,16 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         except StopConsumer:
             raise
         except Exception:
-            # A lost event must not pass silently: the client reconnects and resumes from its last seq.
             logger.exception("realtime socket %s failed on %s", self.socket_id, message.get("type"))
+            if message.get("type") == "websocket.disconnect":
+                raise StopConsumer() from None
+            # A lost event must not pass silently: the client reconnects and resumes from its last seq.
             await self._refuse(CLOSE_INTERNAL_ERROR, "internal error: reconnect and resume from your last seq")
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        """Channel-layer messages keep arriving until the server confirms a close; they are not sent."""
+        if not self.closing:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
     # Audience groups
 
@@ -208,8 +216,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             if frame.event != "heartbeat":
                 await self._reply_error(frame, f"unknown event {frame.event!r} on topic phoenix")
                 return
-            await self._reply(frame)
             await presence_store().refresh(self._tracked_topics(), self.socket_id)
+            await self._reply(frame)
             return
         if frame.event == "phx_join":
             await self._join(frame)
@@ -242,7 +250,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 await self._reply_error(frame, "access_token is invalid or revoked")
                 return
         try:
-            channel = parse_join(frame.topic, frame.join_ref, frame.payload, next_binding_id=self.binding_ids.__next__)
+            channel = parse_join(
+                frame.topic, frame.join_ref, frame.payload, next_binding_id=lambda: next(self.binding_ids)
+            )
         except JoinRefused as error:
             await self._reply_error(frame, str(error))
             return

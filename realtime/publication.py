@@ -89,9 +89,14 @@ class PublishedTable:
     def columns_payload(self) -> list[dict[str, str]]:
         return [{"name": name, "type": type_name} for name, type_name in self.columns.items()]
 
-    def record(self, instance: models.Model) -> dict:
-        """The row as the database holds it, even when the instance still has the values as assigned."""
-        return {name: _stored_value(model_field, instance) for name, model_field in self._fields.items()}
+    def record(self, instance: models.Model, only_fields=None) -> dict:
+        """The row as the database holds it, even when the instance still has the values as assigned;
+        with `only_fields` (a save's update_fields), just the columns that save wrote."""
+        return {
+            name: _stored_value(model_field, instance)
+            for name, model_field in self._fields.items()
+            if only_fields is None or model_field.name in only_fields or name in only_fields
+        }
 
     def ordered(self, record: dict | None) -> dict | None:
         """The record with its columns in the table's order (PostgreSQL's jsonb keeps its own order)."""

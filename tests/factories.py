@@ -54,6 +54,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
 class VendorFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Vendor
+        skip_postgeneration_save = True
 
     owner = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"Shop {n}")

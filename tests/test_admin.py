@@ -20,18 +20,13 @@ from tests import factories
 from vendors import services as vendors
 from vendors.models import Vendor, VendorApplication
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 REGISTERED_MODELS = sorted(admin.site._registry, key=lambda model: model._meta.label)
 USER_AGENT = "ZoraAdminTest/1.0"
 
 
 def admin_url(model, view, *args):
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """These tests create many users; the hash's strength is not what they test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -47,7 +42,9 @@ def marketplace(admin_user):
     vendor = factories.VendorFactory()
     factories.VendorStaffFactory(vendor=vendor)
     category = factories.CategoryFactory(name="Bakery")
-    bread = catalog.product_create(actor=vendor.owner, vendor=vendor, name="Sourdough", price=Decimal("4.50"), stock=20, category=category)
+    bread = catalog.product_create(
+        actor=vendor.owner, vendor=vendor, name="Sourdough", price=Decimal("4.50"), stock=20, category=category
+    )
     catalog.product_create(actor=vendor.owner, vendor=vendor, name="Rye", price=Decimal("5.00"), stock=0)
     shopper = factories.UserFactory(email="shopper@example.test")
     orders.cart_add_item(user=shopper, product=bread, quantity=2)

@@ -14,13 +14,8 @@ from realtime.models import Event
 from support.models import Conversation, EmailThread
 from vendors.models import Vendor, VendorApplication
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 LONDON_LAT, LONDON_LNG = (51.28, 51.70), (-0.51, 0.34)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The seed registers a dozen users; the hash's strength is not what these tests check."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -20,7 +20,9 @@ def open_alerts(product):
 
 @pytest.fixture
 def product(vendor):
-    return product_create(actor=vendor.owner, vendor=vendor, name="Flour", price="1.80", stock=50, low_stock_threshold=10)
+    return product_create(
+        actor=vendor.owner, vendor=vendor, name="Flour", price="1.80", stock=50, low_stock_threshold=10
+    )
 
 
 @pytest.mark.parametrize(
@@ -67,8 +69,8 @@ def test_raising_and_escalating_notify_the_vendor_team_but_easing_does_not(vendo
     product_adjust_stock(actor=vendor.owner, product=product, stock=9)  # eased to warning
 
     for user in (vendor.owner, member):
-        titles = list(Notification.objects.filter(user=user, type="stock").order_by("id").values_list("title", flat=True))
-        assert titles == [
+        notifications = Notification.objects.filter(user=user, type="stock").order_by("id")
+        assert list(notifications.values_list("title", flat=True)) == [
             "Flour is running low: 8 left (threshold 10).",
             "Flour is running low: 2 left (threshold 10).",
         ]

@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from channels.layers import get_channel_layer
 from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
@@ -108,6 +109,13 @@ async def test_a_silent_socket_is_closed(settings):
     settings.REALTIME_SOCKET_IDLE_SECONDS = 0.3
     client = await connected()
     assert await client.closed_with(timeout=3) == 4408
+    await client.disconnect()
+
+
+async def test_a_failure_while_delivering_closes_the_socket_so_the_client_resumes():
+    client = await connected()
+    await get_channel_layer().group_send("rt.public", {"type": "realtime.event", "group": "public"})
+    assert await client.closed_with() == 1011
     await client.disconnect()
 
 

@@ -5,18 +5,18 @@ receives its events with an unbroken prev_seq chain."""
 import asyncio
 import json
 import threading
-from contextlib import contextmanager
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import override_settings
 
 from accounts.models import Notification
 from realtime.models import Event, EventGroup
 from realtime.relay import relay_lock, relay_run, relay_sweep
 from realtime.selectors import events_after, high_water_seq
+from realtime.tests.harness import in_thread, join, relay_held_elsewhere
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,51 +25,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 UNREACHABLE_LAYER = {
     "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}
 }
-
-
-def _in_thread(target, *args):
-    """Runs `target` in a thread with its own database session, as a concurrent request would."""
-    errors = []
-
-    def run():
-        try:
-            target(*args)
-        except BaseException as exc:  # re-raised in the test's thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, errors
-
-
-def _join(*started):
-    for thread, errors in started:
-        thread.join(30)
-        assert not thread.is_alive(), "a worker thread hung"
-        if errors:
-            raise errors[0]
-
-
-@contextmanager
-def relay_held_elsewhere():
-    """Another process's relay holds the lock: commits made meanwhile leave their rows unnumbered."""
-    held, release = threading.Event(), threading.Event()
-
-    def hold():
-        with relay_lock() as acquired:
-            assert acquired
-            held.set()
-            release.wait(30)
-
-    started = _in_thread(hold)
-    assert held.wait(10)
-    try:
-        yield
-    finally:
-        release.set()
-        _join(started)
 
 
 def _notify(user, title):
@@ -135,11 +90,11 @@ def test_the_transaction_that_commits_last_gets_the_higher_seq_even_if_it_wrote_
         assert first_written.wait(10)
         ids["late"] = _notify(user, "late writer").pk
 
-    early = _in_thread(writes_first_commits_last)
-    late = _in_thread(writes_second_commits_first)
-    _join(late)
+    early = in_thread(writes_first_commits_last)
+    late = in_thread(writes_second_commits_first)
+    join(late)
     second_committed.set()
-    _join(early)
+    join(early)
 
     early_event = Event.objects.get(table="notifications", record__id=ids["early"])
     late_event = Event.objects.get(table="notifications", record__id=ids["late"])
@@ -164,7 +119,7 @@ def test_racing_relays_number_every_event_exactly_once():
         start.wait(10)
         published.append(relay_run(batch_size=7))
 
-    _join(*[_in_thread(race) for _ in range(4)])
+    join(*[in_thread(race) for _ in range(4)])
 
     seqs = list(Event.objects.order_by("seq").values_list("seq", flat=True))
     assert None not in seqs
@@ -185,13 +140,13 @@ def test_a_commit_that_finds_the_relay_busy_is_published_by_the_holder():
         # What relay_run does after letting go: look again.
         relay_run()
 
-    started = _in_thread(holder)
+    started = in_thread(holder)
     assert holder_inside.wait(10)
     notification = _notify(user, "committed while busy")
     event = Event.objects.get(table="notifications", record__id=notification.pk)
     assert event.seq is None, "the committing process left its row to the holder"
     commit_done.set()
-    _join(started)
+    join(started)
     event.refresh_from_db()
     assert event.seq is not None and event.published_at is not None
 

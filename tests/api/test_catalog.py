@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from catalog.models import Review
+from catalog.services import inventory_alerts_sync
 from orders.models import Order
 from tests import factories
 from tests.api.conftest import assert_error
@@ -187,8 +188,6 @@ def test_vendor_product_validation(vendor_api, product):
 
 def test_vendor_side_is_invisible_to_customers_and_other_shops(customer_api, other_vendor_api, vendor_api, product):
     alert_product = factories.ProductFactory(vendor=product.vendor, stock=0)
-    from catalog.services import inventory_alerts_sync
-
     inventory_alerts_sync(product=alert_product)
     alert = alert_product.inventory_alerts.first()
     for client in (customer_api, other_vendor_api):

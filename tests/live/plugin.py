@@ -7,8 +7,10 @@ be committed to be visible to the server processes.
 """
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 import pytest
 import redis
@@ -27,43 +29,66 @@ from vendors.models import Vendor
 REPORTERS = pytest.StashKey[list]()
 
 
-def _attach_to_failure_report(request, name: str, subject):
-    request.node.stash.setdefault(REPORTERS, []).append((name, subject))
+def _attach_to_failure_report(request, name: str, report: Callable[[], str]):
+    request.node.stash.setdefault(REPORTERS, []).append((name, report))
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed:
-        for name, subject in item.stash.get(REPORTERS, []):
-            text = subject.log() if isinstance(subject, LiveServer) else subject.report()
-            report.sections.append((f"live: {name}", text[-20000:]))
+        for name, describe in item.stash.get(REPORTERS, []):
+            report.sections.append((f"live: {name}", describe()[-20000:]))
     return report
 
 
+def _server_env(**overrides: str) -> dict[str, str]:
+    """The server's environment: this run's test database and Redis, production-like settings."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "REDIS_URL": settings.REDIS_URL,
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "REALTIME_PUBLIC_KEY": settings.REALTIME_PUBLIC_KEY,
+        # A crashed process's unconfirmed events are re-published by the sweep; keep that quick in tests.
+        "REALTIME_SWEEP_SECONDS": "1",
+        **overrides,
+    }
+    env.pop("TEST_DATABASE_NAME", None)
+    return env
+
+
+def _require_real_services():
+    if not settings.REDIS_URL or connection.vendor != "postgresql":
+        pytest.fail("the live tests need PostgreSQL and Redis: run them via `make test`")
+
+
+@pytest.fixture(scope="session")
+def shared_daphne(django_db_setup):
+    """One default-configured server for every test that needs nothing special of it.
+
+    It holds no state of its own between tests (events, seqs and identities
+    live in the database, which each test starts empty), and starting a
+    process per test would cost seconds each.
+    """
+    _require_real_services()
+    server = LiveServer(env=_server_env(), name="daphne").start()
+    yield server
+    server.close()
+
+
 class ServerFarm:
-    """Starts daphne processes on the test database and Redis; stops them all at teardown."""
+    """Starts daphne processes with their own settings; stops them all at teardown."""
 
     def __init__(self, request):
         self._request = request
         self.servers: list[LiveServer] = []
 
     def start(self, name: str, **env_overrides: str) -> LiveServer:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url(connection.settings_dict),
-            "REDIS_URL": settings.REDIS_URL,
-            "SECRET_KEY": settings.SECRET_KEY,
-            "DEBUG": "false",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "REALTIME_PUBLIC_KEY": settings.REALTIME_PUBLIC_KEY,
-            # A crashed process's unconfirmed events are re-published by the sweep; keep that quick in tests.
-            "REALTIME_SWEEP_SECONDS": "1",
-            **env_overrides,
-        }
-        env.pop("TEST_DATABASE_NAME", None)
-        server = LiveServer(env=env, name=name)
-        _attach_to_failure_report(self._request, name, server)
+        server = LiveServer(env=_server_env(**env_overrides), name=name)
+        _attach_to_failure_report(self._request, name, server.log)
         self.servers.append(server)
         return server.start()
 
@@ -74,9 +99,9 @@ class ServerFarm:
 
 @pytest.fixture
 def daphne_servers(request, transactional_db):
-    if not settings.REDIS_URL or connection.vendor != "postgresql":
-        pytest.fail("the live tests need PostgreSQL and Redis: run them via `make test`")
-    # Group memberships and queued messages of earlier tests' servers must not leak in.
+    """`daphne_servers.start(name, **env)` starts a server process of the test's own."""
+    _require_real_services()
+    # Group memberships, presence and throttle counts of earlier tests must not leak in.
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     farm = ServerFarm(request)
     yield farm
@@ -84,8 +109,11 @@ def daphne_servers(request, transactional_db):
 
 
 @pytest.fixture
-def daphne_server(daphne_servers) -> LiveServer:
-    return daphne_servers.start("daphne")
+def daphne_server(request, shared_daphne, daphne_servers) -> LiveServer:
+    if not shared_daphne.running:
+        pytest.fail(f"the shared server died in an earlier test:\n{shared_daphne.log()[-5000:]}")
+    _attach_to_failure_report(request, shared_daphne.name, partial(shared_daphne.log, since=shared_daphne.log_size()))
+    return shared_daphne
 
 
 class _ClientPool:
@@ -96,7 +124,7 @@ class _ClientPool:
 
     def open(self, name: str, **options):
         client = self._factory(name=name, **options)
-        _attach_to_failure_report(self._request, name, client)
+        _attach_to_failure_report(self._request, name, client.report)
         self._clients.append(client)
         return client
 

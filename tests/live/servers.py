@@ -101,8 +101,13 @@ class LiveServer:
         except subprocess.TimeoutExpired:
             self.kill()
 
-    def log(self) -> str:
-        return Path(self._log.name).read_text(errors="replace")
+    def log(self, since: int = 0) -> str:
+        with open(self._log.name, "rb") as log:
+            log.seek(since)
+            return log.read().decode(errors="replace")
+
+    def log_size(self) -> int:
+        return os.path.getsize(self._log.name)
 
     def close(self):
         self.stop()

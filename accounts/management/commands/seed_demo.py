@@ -148,7 +148,7 @@ VENDORS = [
 # (email, name, phone, address, lat, lng)
 CUSTOMERS = [
     (CUSTOMER_EMAIL, "Chloe Mensah", "07700 900123", "14 Dalston Lane, London E8 3DF", "51.546300", "-0.071000"),
-    ("tom@zora.test", "Tom Becker", "07700 900456", "22 Shoreditch High Street, London E1 6PG", "51.524600", "-0.077700"),
+    ("tom@zora.test", "Tom Becker", "07700 900456", "22 Shoreditch High St, London E1 6PG", "51.524600", "-0.077700"),
     ("priya@zora.test", "Priya Nair", "07700 900789", "5 Canonbury Place, London N1 2NQ", "51.543800", "-0.098500"),
     ("sam@zora.test", "Sam O'Connor", "07700 900321", "40 Coldharbour Lane, London SW9 8PR", "51.462600", "-0.110000"),
 ]
@@ -244,10 +244,14 @@ class Command(BaseCommand):
         with transaction.atomic():
             DemoMarketplace(random.Random(RANDOM_SEED)).build()
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
-        self.stdout.write(f"Logins (password {DEMO_PASSWORD}): {ADMIN_EMAIL}, {VENDOR_EMAIL}, {CUSTOMER_EMAIL}, {APPLICANT_EMAIL}")
+        logins = ", ".join([ADMIN_EMAIL, VENDOR_EMAIL, CUSTOMER_EMAIL, APPLICANT_EMAIL])
+        self.stdout.write(f"Logins (password {DEMO_PASSWORD}): {logins}")
 
 
 class DemoMarketplace:
+    """Builds the demo in one transaction; every random choice comes from `rng`, so each run
+    produces the same marketplace (only the order numbers, drawn by checkout, differ)."""
+
     def __init__(self, rng: random.Random):
         self.rng = rng
         self.admin = None
@@ -264,7 +268,7 @@ class DemoMarketplace:
             for name, description in CATEGORIES.items()
         }
         self.vendors = [self._open_vendor(spec) for spec in VENDORS]
-        self._add_staff()
+        self._team_and_opening_status()
         self.customers = [self._customer(spec) for spec in CUSTOMERS]
         placed = [self._place(spec) for spec in ORDERS]
         self._backdate(placed)
@@ -310,7 +314,7 @@ class DemoMarketplace:
             )
         return vendor
 
-    def _add_staff(self):
+    def _team_and_opening_status(self):
         bakery = self.vendors[0]
         baker = self._register("jamie@zora.test", "Jamie Lee")
         vendors.vendor_staff_add(actor=bakery.owner, vendor=bakery, user=baker)

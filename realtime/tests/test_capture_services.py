@@ -1,0 +1,209 @@
+"""Every service's writes reach the event stream.
+
+Each service in docs/services.md is driven once. Around each call every
+published table is read before and after: each row it inserted, changed or
+deleted must have a matching event, and the last event of each row must
+carry the row exactly as it now stands. A service that wrote a published
+model with QuerySet.update() or a bulk operation fails here.
+"""
+
+from contextlib import contextmanager
+from decimal import Decimal
+
+import pytest
+
+from accounts import services as accounts
+from catalog import services as catalog
+from catalog.models import InventoryAlert
+from orders import services as orders
+from orders.models import Order
+from realtime.models import Event
+from realtime.publication import TABLES
+from support import services as support
+from vendors import services as vendors
+from vendors.models import VendorStaff
+from tests import factories
+
+PASSWORD = "a-long-enough-password-42"
+
+
+def _published_rows() -> dict[str, dict[int, dict]]:
+    return {
+        name: {row.pk: table.record(row) for row in table.model._base_manager.all()} for name, table in TABLES.items()
+    }
+
+
+@contextmanager
+def reaches_the_stream(service_name):
+    before = _published_rows()
+    last_event_id = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    yield
+    after = _published_rows()
+    latest, inserted = {}, set()
+    for event in Event.objects.filter(id__gt=last_event_id).order_by("id"):
+        key = (event.table, (event.record or event.old_record)["id"])
+        latest[key] = event
+        if event.type == "INSERT":
+            inserted.add(key)
+    for name in TABLES:
+        for pk, record in after[name].items():
+            if before[name].get(pk) == record:
+                continue
+            event = latest.get((name, pk))
+            assert event is not None, f"{service_name} changed {name} #{pk} without an event"
+            if pk not in before[name]:
+                assert (name, pk) in inserted, f"{service_name} inserted {name} #{pk} without an INSERT event"
+            assert event.record == record, f"{service_name}: the event of {name} #{pk} is not the row as stored"
+        for pk in before[name].keys() - after[name].keys():
+            event = latest.get((name, pk))
+            assert event is not None and event.type == "DELETE", f"{service_name} deleted {name} #{pk} silently"
+
+
+@pytest.mark.django_db
+def test_every_service_writes_reach_the_stream():
+    admin = factories.AdminFactory()
+
+    # accounts
+    with reaches_the_stream("user_register"):
+        customer = accounts.user_register(email="shopper@example.test", password=PASSWORD, full_name="Sam Shopper")
+    with reaches_the_stream("user_authenticate"):
+        accounts.user_authenticate(email="shopper@example.test", password=PASSWORD)
+    with reaches_the_stream("profile_update"):
+        accounts.profile_update(
+            user=customer, default_address="1 High Street, London", default_lat="51.5", default_lng="-0.12"
+        )
+    with reaches_the_stream("api_token_create"):
+        token, _ = accounts.api_token_create(user=customer, name="phone")
+    with reaches_the_stream("api_token_revoke"):
+        accounts.api_token_revoke(token=token)
+    with reaches_the_stream("notification_create"):
+        notification = accounts.notification_create(user=customer, type="system", title="Welcome")
+    with reaches_the_stream("notification_mark_read"):
+        accounts.notification_mark_read(user=customer, notification_id=notification.pk)
+    accounts.notification_create(user=customer, type="system", title="Second")
+    with reaches_the_stream("notification_mark_all_read"):
+        accounts.notification_mark_all_read(user=customer)
+    with reaches_the_stream("activity_log_record"):
+        accounts.activity_log_record(admin=admin, action="looked", category="other")
+
+    # vendors
+    owner = factories.UserFactory()
+    with reaches_the_stream("application_submit"):
+        application = vendors.application_submit(
+            applicant=owner,
+            business_name="Corner Shop",
+            business_type="sole_trader",
+            contact_name="Olu Owner",
+            contact_email="olu@example.test",
+            address="5 Corner Street, London",
+            lat="51.501",
+            lng="-0.121",
+        )
+    with reaches_the_stream("application_start_review"):
+        vendors.application_start_review(actor=admin, application=application)
+    with reaches_the_stream("application_request_documents"):
+        vendors.application_request_documents(actor=admin, application=application, reason="Proof of address")
+    with reaches_the_stream("application_resubmit_documents"):
+        vendors.application_resubmit_documents(
+            applicant=owner, application=application, documents=[{"name": "bill", "url": "https://docs.example.test/b"}]
+        )
+    with reaches_the_stream("application_approve"):
+        vendor = vendors.application_approve(actor=admin, application=application)
+    rejected = vendors.application_submit(
+        applicant=factories.UserFactory(),
+        business_name="Other Shop",
+        business_type="other",
+        contact_name="Ann Other",
+        contact_email="ann@example.test",
+        address="6 Side Street, London",
+    )
+    vendors.application_start_review(actor=admin, application=rejected)
+    with reaches_the_stream("application_reject"):
+        vendors.application_reject(actor=admin, application=rejected, reason="Outside our area")
+    with reaches_the_stream("vendor_update"):
+        vendor = vendors.vendor_update(actor=owner, vendor=vendor, description="Fresh bread daily")
+    with reaches_the_stream("vendor_set_active"):
+        vendor = vendors.vendor_set_active(actor=admin, vendor=vendor, active=False, reason="audit")
+    vendor = vendors.vendor_set_active(actor=admin, vendor=vendor, active=True)
+    clerk = factories.UserFactory()
+    with reaches_the_stream("vendor_staff_add"):
+        membership = vendors.vendor_staff_add(actor=owner, vendor=vendor, user=clerk)
+    with reaches_the_stream("vendor_staff_remove"):
+        vendors.vendor_staff_remove(actor=owner, membership=membership)
+    with reaches_the_stream("notification_create_for_vendor_staff"):
+        accounts.notification_create_for_vendor_staff(vendor=vendor, type="system", title="Hello team")
+
+    # catalog
+    with reaches_the_stream("category_create"):
+        category = catalog.category_create(actor=admin, name="Bakery")
+    with reaches_the_stream("product_create"):
+        product = catalog.product_create(
+            actor=owner, vendor=vendor, name="Sourdough", price=Decimal("3.50"), stock=10, category=category
+        )
+    with reaches_the_stream("product_update"):
+        product = catalog.product_update(actor=owner, product=product, description="Slow-proved")
+    with reaches_the_stream("product_adjust_stock"):
+        product = catalog.product_adjust_stock(actor=owner, product=product, stock=3, reason="count")
+    with reaches_the_stream("inventory_alerts_sync"):
+        catalog.inventory_alerts_sync(product=product)
+    alert = InventoryAlert.objects.filter(product=product).exclude(status="resolved").get()
+    with reaches_the_stream("inventory_alert_acknowledge"):
+        catalog.inventory_alert_acknowledge(actor=owner, alert=alert)
+    with reaches_the_stream("wishlist_add"):
+        catalog.wishlist_add(user=customer, product=product)
+    with reaches_the_stream("wishlist_remove"):
+        catalog.wishlist_remove(user=customer, product=product)
+    product = catalog.product_adjust_stock(actor=owner, product=product, stock=20)
+
+    # orders
+    with reaches_the_stream("cart_add_item"):
+        line = orders.cart_add_item(user=customer, product=product, quantity=2)
+    with reaches_the_stream("cart_set_quantity"):
+        orders.cart_set_quantity(user=customer, item_id=line.pk, quantity=3)
+    with reaches_the_stream("cart_remove_item"):
+        orders.cart_remove_item(user=customer, item_id=line.pk)
+    orders.cart_add_item(user=customer, product=product, quantity=1)
+    with reaches_the_stream("cart_clear"):
+        orders.cart_clear(user=customer)
+    orders.cart_add_item(user=customer, product=product, quantity=2)
+    with reaches_the_stream("order_checkout"):
+        (order,) = orders.order_checkout(customer=customer, idempotency_key="checkout-1")
+    for status in ("confirmed", "preparing", "ready", "out_for_delivery", "delivered"):
+        with reaches_the_stream(f"order_transition to {status}"):
+            order = orders.order_transition(actor=owner, order=order, to_status=status)
+    with reaches_the_stream("review_create"):
+        catalog.review_create(customer=customer, order=order, rating=5, comment="Great", product=product)
+    with reaches_the_stream("vendor_rating_refresh"):
+        vendors.vendor_rating_refresh(vendor=vendor)
+    orders.cart_add_item(user=customer, product=product, quantity=1)
+    (second,) = orders.order_checkout(customer=customer)
+    with reaches_the_stream("order_cancel"):
+        orders.order_cancel(actor=customer, order=second, reason="Changed my mind")
+
+    # support
+    with reaches_the_stream("thread_create"):
+        thread = support.thread_create(subject="Where is my order?", body="It is late.", customer=customer, order=order)
+    with reaches_the_stream("thread_add_message"):
+        support.thread_add_message(thread=thread, direction="outbound", body="On its way.", sender=admin)
+    with reaches_the_stream("thread_update"):
+        thread = support.thread_update(actor=admin, thread=thread, status="pending", priority="high", assignee=admin)
+    with reaches_the_stream("thread_mark_read"):
+        support.thread_mark_read(actor=admin, thread=thread)
+    with reaches_the_stream("email_template_create"):
+        template = support.email_template_create(actor=admin, name="late", subject="Sorry", body="Sorry it is late.")
+    with reaches_the_stream("email_template_update"):
+        support.email_template_update(actor=admin, template=template, body="Sorry, it is running late.")
+    with reaches_the_stream("conversation_start"):
+        conversation = support.conversation_start(customer=customer, vendor=vendor, order=order, body="Hello?")
+    with reaches_the_stream("conversation_send_message"):
+        support.conversation_send_message(conversation=conversation, sender=owner, body="Hi! How can we help?")
+    with reaches_the_stream("conversation_mark_read"):
+        support.conversation_mark_read(conversation=conversation, reader=customer)
+
+    # admin-side account change last: it may end the customer's access
+    with reaches_the_stream("user_set_suspended"):
+        accounts.user_set_suspended(actor=admin, user=customer, suspended=True, reason="fraud check")
+
+    assert Order.objects.filter(customer=customer).count() == 2
+    assert not VendorStaff.objects.filter(user=clerk).exists()
+    assert {event.table for event in Event.objects.all()} == set(TABLES)
