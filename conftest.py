@@ -66,9 +66,3 @@ def nothing_written(db):
         assert _row_counts() == before
 
     return check
-
-
-@pytest.fixture
-def fast_password_hashing(settings):
-    """For tests that create many users, where the strength of the hash is not what they test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Round
 
 
 class CartItem(models.Model):
@@ -89,7 +90,9 @@ class Order(models.Model):
             models.CheckConstraint(condition=models.Q(subtotal__gte=0), name="order_subtotal_non_negative"),
             models.CheckConstraint(condition=models.Q(delivery_fee__gte=0), name="order_fee_non_negative"),
             models.CheckConstraint(
-                condition=models.Q(total=models.F("subtotal") + models.F("delivery_fee")), name="order_total_sum"
+                # Rounded: SQLite computes decimals in floating point.
+                condition=models.Q(total=Round(models.F("subtotal") + models.F("delivery_fee"), 2)),
+                name="order_total_sum",
             ),
         ]
         indexes = [
@@ -121,7 +124,7 @@ class OrderItem(models.Model):
             models.CheckConstraint(condition=models.Q(quantity__gte=1), name="order_item_quantity_positive"),
             models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="order_item_price_non_negative"),
             models.CheckConstraint(
-                condition=models.Q(line_total=models.F("unit_price") * models.F("quantity")),
+                condition=models.Q(line_total=Round(models.F("unit_price") * models.F("quantity"), 2)),
                 name="order_item_line_total",
             ),
         ]

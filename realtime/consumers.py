@@ -119,7 +119,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             return await database_sync_to_async(identity_for_user)(session_user)
         if apikey:
             return ANONYMOUS
-        await self._refuse(CLOSE_UNAUTHORIZED, "connect with ?apikey=<public key or API token>, or from a signed-in page")
+        await self._refuse(
+            CLOSE_UNAUTHORIZED, "connect with ?apikey=<public key or API token>, or from a signed-in page"
+        )
         return None
 
     async def _refuse(self, code: int, reason: str) -> None:
@@ -339,8 +341,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await self._repair(group, up_to_seq=message["prev_seq"])
         if self.ledger.claim(seq):
             await self._deliver(
-                seq=seq, table=message["table"], event_type=message["event_type"],
-                record=message["record"], old_record=message["old_record"], data=message["data"],
+                seq=seq,
+                table=message["table"],
+                event_type=message["event_type"],
+                record=message["record"],
+                old_record=message["old_record"],
+                data=message["data"],
             )
         self.ledger.advance(group, seq)
 
@@ -363,15 +369,22 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def _deliver_replayed(self, event, *, only: JoinedChannel | None = None) -> None:
         await self._deliver(
-            seq=event.seq, table=event.table, event_type=event.event_type,
-            record=event.record, old_record=event.old_record, data=event.data, only=only,
+            seq=event.seq,
+            table=event.table,
+            event_type=event.event_type,
+            record=event.record,
+            old_record=event.old_record,
+            data=event.data,
+            only=only,
         )
 
     async def _deliver(self, *, seq, table, event_type, record, old_record, data, only=None) -> None:
         for channel in [only] if only is not None else list(self.channels.values()):
             if not channel.bindings or (only is None and seq <= channel.replayed_through):
                 continue
-            ids = matching_ids(channel.bindings, table=table, event_type=event_type, record=record, old_record=old_record)
+            ids = matching_ids(
+                channel.bindings, table=table, event_type=event_type, record=record, old_record=old_record
+            )
             if ids:
                 payload_text = '{"ids":' + dumps(ids) + ',"data":' + data + "}"
                 await self._send_text(channel.topic, "postgres_changes", payload_text, join_ref=channel.join_ref)
@@ -383,7 +396,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         channel.replayed_through = high_water
         if await database_sync_to_async(selectors.resync_required)(after_seq=channel.since):
             await self._system(
-                channel, "postgres_changes", "resync_required",
+                channel,
+                "postgres_changes",
+                "resync_required",
                 f"events after seq {channel.since} are no longer kept: reload your data, then follow live events",
             )
             return
@@ -391,8 +406,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         after = channel.since
         while after < high_water:
             events = await database_sync_to_async(selectors.events_after)(
-                groups=self.identity.groups, after_seq=after, up_to_seq=high_water,
-                tables=channel.tables, limit=REPLAY_PAGE,
+                groups=self.identity.groups,
+                after_seq=after,
+                up_to_seq=high_water,
+                tables=channel.tables,
+                limit=REPLAY_PAGE,
             )
             if not events:
                 break
@@ -426,8 +444,10 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if channel is None or (message["sender"] == self.channel_name and not channel.broadcast_self):
             return
         broadcast = BroadcastPush(
-            event=message["event"], payload_json=message["payload_json"],
-            payload_bytes=message["payload_bytes"], meta=message["meta"],
+            event=message["event"],
+            payload_json=message["payload_json"],
+            payload_bytes=message["payload_bytes"],
+            meta=message["meta"],
         )
         frame = self.serializer.encode_broadcast(join_ref=channel.join_ref, topic=channel.topic, broadcast=broadcast)
         if isinstance(frame, bytes):
@@ -471,7 +491,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def _send_presence_diff(self, topic: str, *, joins=(), leaves=()) -> None:
         await self.channel_layer.group_send(
-            topic_group(topic), {"type": "realtime.presence", "topic": topic, "diff": as_diff(joins=joins, leaves=leaves)}
+            topic_group(topic),
+            {"type": "realtime.presence", "topic": topic, "diff": as_diff(joins=joins, leaves=leaves)},
         )
 
     async def _send_presence_state(self, channel: JoinedChannel) -> None:
@@ -494,7 +515,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         user = self.identity.user
         if user is None:
             return
-        meta = {"user_id": user.pk, "name": user.get_full_name(), "portal": self.portal, "online_at": timezone.now().isoformat()}
+        meta = {
+            "user_id": user.pk,
+            "name": user.get_full_name(),
+            "portal": self.portal,
+            "online_at": timezone.now().isoformat(),
+        }
         await self._track(ONLINE, str(user.pk), meta)
 
     async def _untrack_online(self) -> None:
@@ -506,7 +532,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def _send_text(self, topic: str, event: str, payload_text: str, *, ref=None, join_ref=None) -> None:
         await self.send(
-            text_data=self.serializer.encode(join_ref=join_ref, ref=ref, topic=topic, event=event, payload_text=payload_text)
+            text_data=self.serializer.encode(
+                join_ref=join_ref, ref=ref, topic=topic, event=event, payload_text=payload_text
+            )
         )
 
     async def _push(self, topic: str, event: str, payload: dict, *, ref=None, join_ref=None) -> None:
@@ -514,7 +542,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def _reply(self, frame: ClientFrame, response: dict | None = None) -> None:
         await self._push(
-            frame.topic, "phx_reply", {"status": "ok", "response": response or {}}, ref=frame.ref, join_ref=frame.join_ref
+            frame.topic,
+            "phx_reply",
+            {"status": "ok", "response": response or {}},
+            ref=frame.ref,
+            join_ref=frame.join_ref,
         )
 
     async def _reply_error(self, frame: ClientFrame, reason: str) -> None:

@@ -11,8 +11,5 @@ from realtime.consumers import RealtimeConsumer
 from realtime.socket.identity import BrowserOriginValidator
 
 websocket_urlpatterns = [
-    path(
-        "realtime/v1/websocket",
-        BrowserOriginValidator(AuthMiddlewareStack(RealtimeConsumer.as_asgi())),
-    ),
+    path("realtime/v1/websocket", BrowserOriginValidator(AuthMiddlewareStack(RealtimeConsumer.as_asgi())))
 ]

@@ -20,7 +20,6 @@ from tests import factories
 from vendors import services as vendors
 from vendors.models import Vendor, VendorApplication
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 REGISTERED_MODELS = sorted(admin.site._registry, key=lambda model: model._meta.label)
 USER_AGENT = "ZoraAdminTest/1.0"
 

@@ -14,7 +14,6 @@ from realtime.models import Event
 from support.models import Conversation, EmailThread
 from vendors.models import Vendor, VendorApplication
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 LONDON_LAT, LONDON_LNG = (51.28, 51.70), (-0.51, 0.34)
 
 

@@ -47,14 +47,10 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
 
 
-class MarkedReadSerializer(serializers.Serializer):
-    marked = serializers.IntegerField(help_text="How many were newly marked read.")
-
-
 _ERROR_DESCRIPTIONS = {
     400: "Bad input: `error.fields` names each bad field.",
     401: "Missing, invalid or revoked token.",
-    403: "Not allowed (e.g. a suspended account, or not vendor staff).",
+    403: "The account is suspended.",
     404: "No such object, or it is not yours.",
     409: "Clashes with the current state (stale status, not enough stock, ...).",
     422: "A business rule forbids it.",
@@ -177,9 +173,6 @@ class ObjectIdConverter:
         return str(value)
 
 
-OBJECT_ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": BIGINT_MAX}
-
-
 class ObjectIdRelatedField(serializers.PrimaryKeyRelatedField):
     """A related object by id, refusing ids out of range before they reach the database."""
 
@@ -219,15 +212,16 @@ class ApiView(GenericAPIView):
         # A plain dict: a QueryDict would make DRF read an absent boolean as False.
         return self.validated(serializer_class, self.request.query_params.dict())
 
-    def render(self, instance, serializer_class=None, status_code=status.HTTP_200_OK) -> Response:
-        serializer_class = serializer_class or self.get_serializer_class()
-        return Response(serializer_class(instance, context=self.get_serializer_context()).data, status=status_code)
+    def render(self, instance, status_code=status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(instance).data, status=status_code)
 
-    def render_page(self, queryset, serializer_class=None) -> Response:
+    def render_page(self, queryset) -> Response:
         """One page of `queryset` in the paginated envelope."""
-        serializer_class = serializer_class or self.get_serializer_class()
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(serializer_class(page, many=True, context=self.get_serializer_context()).data)
+        return self.get_paginated_response(self.get_serializer(self.paginate_queryset(queryset), many=True).data)
+
+
+class MarkedReadSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many were newly marked read.")
 
 
 def object_or_404(queryset, *, message: str = "Not found.", field: str | None = None, **lookup):

@@ -133,14 +133,26 @@ class JsonObjectSerializer(Serializer):
         if not isinstance(message, dict):
             raise FrameError(f"vsn {VSN_1} frames are JSON objects {{topic, event, payload, ref, join_ref}}")
         return _checked(
-            message.get("join_ref"), message.get("ref"), message.get("topic"), message.get("event"),
+            message.get("join_ref"),
+            message.get("ref"),
+            message.get("topic"),
+            message.get("event"),
             message.get("payload"),
         )
 
     def encode(self, *, join_ref, ref, topic, event, payload_text):
         return (
-            '{"topic":' + dumps(topic) + ',"event":' + dumps(event) + ',"payload":' + payload_text
-            + ',"ref":' + dumps(ref) + ',"join_ref":' + dumps(join_ref) + "}"
+            '{"topic":'
+            + dumps(topic)
+            + ',"event":'
+            + dumps(event)
+            + ',"payload":'
+            + payload_text
+            + ',"ref":'
+            + dumps(ref)
+            + ',"join_ref":'
+            + dumps(join_ref)
+            + "}"
         )
 
     def encode_broadcast(self, *, join_ref, topic, broadcast):
@@ -160,11 +172,25 @@ class JsonArraySerializer(Serializer):
         return _checked(*message)
 
     def encode(self, *, join_ref, ref, topic, event, payload_text):
-        return "[" + dumps(join_ref) + "," + dumps(ref) + "," + dumps(topic) + "," + dumps(event) + "," + payload_text + "]"
+        return (
+            "["
+            + dumps(join_ref)
+            + ","
+            + dumps(ref)
+            + ","
+            + dumps(topic)
+            + ","
+            + dumps(event)
+            + ","
+            + payload_text
+            + "]"
+        )
 
     def decode_binary(self, data: bytes) -> tuple[ClientFrame, BroadcastPush]:
         if not data or data[0] != USER_BROADCAST_PUSH:
-            raise FrameError(f"the only binary frame a client may send is a user broadcast push (kind {USER_BROADCAST_PUSH})")
+            raise FrameError(
+                f"the only binary frame a client may send is a user broadcast push (kind {USER_BROADCAST_PUSH})"
+            )
         if len(data) < _PUSH_HEADER_LENGTH:
             raise FrameError("the binary frame is shorter than its header")
         lengths = data[1:6]

@@ -72,4 +72,3 @@ class BrowserOriginValidator(OriginValidator):
 
     def valid_origin(self, parsed_origin) -> bool:
         return parsed_origin is None or self.validate_origin(parsed_origin)
-

@@ -55,9 +55,7 @@ class DeliveryLedger:
         if seq in self._recent:
             return False
         if audience is not None and any(
-            cursor.joined_at < seq <= cursor.last_seen
-            for group, cursor in self.cursors.items()
-            if group in audience
+            cursor.joined_at < seq <= cursor.last_seen for group, cursor in self.cursors.items() if group in audience
         ):
             return False
         self._recent.add(seq)

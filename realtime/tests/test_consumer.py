@@ -189,7 +189,9 @@ async def test_join_reply_lists_binding_ids_in_request_order_then_the_system_mes
     ]
     join_ref = client.next_ref()
     client.join_refs["realtime:shop"] = join_ref
-    await client.send("realtime:shop", "phx_join", {"config": postgres_changes(*asked)}, ref=join_ref, join_ref=join_ref)
+    await client.send(
+        "realtime:shop", "phx_join", {"config": postgres_changes(*asked)}, ref=join_ref, join_ref=join_ref
+    )
     reply = await client.expect("phx_reply")
     assert (reply.ref, reply.join_ref, reply.payload["status"]) == (join_ref, join_ref, "ok")
     answered = reply.payload["response"]["postgres_changes"]
@@ -199,7 +201,10 @@ async def test_join_reply_lists_binding_ids_in_request_order_then_the_system_mes
     system = await client.expect("system", topic="realtime:shop")
     assert system.join_ref == join_ref
     assert system.payload == {
-        "extension": "postgres_changes", "status": "ok", "message": "Subscribed to PostgreSQL", "channel": "shop",
+        "extension": "postgres_changes",
+        "status": "ok",
+        "message": "Subscribed to PostgreSQL",
+        "channel": "shop",
     }
     await client.nothing_more()
     await client.disconnect()
@@ -300,7 +305,9 @@ async def test_an_event_in_several_of_the_sockets_groups_is_delivered_once():
 async def test_one_frame_per_channel_carries_every_matching_binding_id():
     user, key = await in_db(user_with_token)()
     client = await connected(apikey=key, vsn="2.0.0")
-    first = await client.join("realtime:a", postgres_changes(binding("notifications", "INSERT"), binding("notifications")))
+    first = await client.join(
+        "realtime:a", postgres_changes(binding("notifications", "INSERT"), binding("notifications"))
+    )
     await client.expect("system")
     second = await client.join("realtime:b", postgres_changes(binding("notifications", "UPDATE"), binding()))
     await client.expect("system")
@@ -384,7 +391,9 @@ async def test_since_ahead_of_the_stream_asks_for_a_resync_then_goes_live():
     user, key = await in_db(user_with_token)()
     high_water = await in_db(selectors.high_water_seq)()
     client = await connected(apikey=key)
-    reply = await client.join("realtime:inbox", {**postgres_changes(binding("notifications")), "since": high_water + 50})
+    reply = await client.join(
+        "realtime:inbox", {**postgres_changes(binding("notifications")), "since": high_water + 50}
+    )
     assert reply["status"] == "ok"
     await client.expect("system")
     resync = await client.expect("system")
@@ -418,7 +427,10 @@ def _number_and_lose_in_the_channel_layer(notification):
     table = TABLES["notifications"]
     record = table.record(notification)
     event = Event.objects.create(
-        table="notifications", type="UPDATE", record={**record, "title": "lost"}, old_record=record,
+        table="notifications",
+        type="UPDATE",
+        record={**record, "title": "lost"},
+        old_record=record,
         audience=[f"user.{notification.user_id}"],
     )
     relay._number_batch(relay.BATCH_SIZE)
@@ -529,8 +541,14 @@ async def test_broadcast_reaches_other_members_in_each_framing_and_self_only_whe
     assert binary.binary and binary.payload == expected and binary.topic == "realtime:room"
     assert (await quiet_sender.expect("broadcast")).payload == expected
     await quiet_sender.send_raw(
-        data=encode_user_broadcast_push(join_ref=quiet_sender.join_refs["realtime:room"], ref="9", topic="realtime:room",
-                                        event="blob", payload=b"\x00\x01", binary=True)
+        data=encode_user_broadcast_push(
+            join_ref=quiet_sender.join_refs["realtime:room"],
+            ref="9",
+            topic="realtime:room",
+            event="blob",
+            payload=b"\x00\x01",
+            binary=True,
+        )
     )
     blob = await binary_member.expect("broadcast")
     assert blob.payload == {"type": "broadcast", "event": "blob", "payload": b"\x00\x01"}
@@ -546,11 +564,15 @@ async def test_only_platform_admins_broadcast_announcements_and_everyone_listens
     await listener.join("realtime:announcements")
     customer = await connected()
     await customer.join("realtime:announcements")
-    ref = await customer.send("realtime:announcements", "broadcast", {"type": "broadcast", "event": "news", "payload": {}})
+    ref = await customer.send(
+        "realtime:announcements", "broadcast", {"type": "broadcast", "event": "news", "payload": {}}
+    )
     assert "only platform admins" in (await customer.reply_to(ref))["response"]["reason"]
     admin = await connected(apikey=admin_key)
     await admin.join("realtime:announcements")
-    await admin.send("realtime:announcements", "broadcast", {"type": "broadcast", "event": "news", "payload": {"t": "Hi"}})
+    await admin.send(
+        "realtime:announcements", "broadcast", {"type": "broadcast", "event": "news", "payload": {"t": "Hi"}}
+    )
     assert (await listener.expect("broadcast")).payload["payload"] == {"t": "Hi"}
     assert (await customer.expect("broadcast")).payload["event"] == "news"
     for client in (listener, customer, admin):

@@ -6,8 +6,13 @@ from realtime.protocol.filters import BindingError, parse_binding, parse_binding
 from realtime.publication import TABLES
 
 ORDER = {
-    "id": 12, "customer_id": 5, "vendor_id": 3, "status": "pending", "total": "19.50",
-    "delivery_lat": None, "created_at": "2025-03-01T10:00:00+00:00",
+    "id": 12,
+    "customer_id": 5,
+    "vendor_id": 3,
+    "status": "pending",
+    "total": "19.50",
+    "delivery_lat": None,
+    "created_at": "2025-03-01T10:00:00+00:00",
 }
 
 
@@ -75,7 +80,10 @@ def test_a_binding_without_table_reads_every_table():
 def test_the_reply_echoes_exactly_the_keys_the_client_sent():
     # realtime-js 2.15 compares with ===, so an absent filter must stay absent (not null).
     assert parse_binding({"event": "INSERT", "schema": "public", "table": "orders"}, binding_id=4).echo == {
-        "id": 4, "event": "INSERT", "schema": "public", "table": "orders",
+        "id": 4,
+        "event": "INSERT",
+        "schema": "public",
+        "table": "orders",
     }
     with_filter = {"event": "*", "schema": "public", "table": "orders", "filter": "id=eq.1"}
     assert parse_binding(with_filter, binding_id=5).echo == {"id": 5, **with_filter}
@@ -102,7 +110,10 @@ def test_ids_follow_the_request_order():
         ({"event": "*", "schema": "public", "table": "orders", "filter": "created_at=gt.yesterday"}, "ISO 8601"),
         ({"event": "*", "schema": "public", "table": "orders", "filter": "id=in.1,2"}, "parenthesised list"),
         ({"event": "*", "schema": "public", "table": "orders", "filter": "id=in.()"}, "empty"),
-        ({"event": "*", "schema": "public", "table": "orders", "filter": f"id=in.({','.join(['1'] * 101)})"}, "at most 100"),
+        (
+            {"event": "*", "schema": "public", "table": "orders", "filter": f"id=in.({','.join(['1'] * 101)})"},
+            "at most 100",
+        ),
         ({"event": "*", "schema": "public", "table": "notifications", "filter": "data=eq.{}"}, "cannot be filtered"),
         ({"event": "*", "schema": "public", "filter": "id=eq.1"}, "needs a table"),
         ({"event": "*", "schema": "public", "table": "orders", "filter": 5}, "must be a string"),

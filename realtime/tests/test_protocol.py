@@ -13,11 +13,19 @@ V1, V2 = SERIALIZERS["1.0.0"], SERIALIZERS["2.0.0"]
 def test_vsn1_frames_are_json_objects_both_ways():
     frame = V1.decode_text('{"topic":"realtime:a","event":"phx_join","payload":{"config":{}},"ref":"1","join_ref":"1"}')
     assert (frame.topic, frame.event, frame.payload, frame.ref, frame.join_ref) == (
-        "realtime:a", "phx_join", {"config": {}}, "1", "1",
+        "realtime:a",
+        "phx_join",
+        {"config": {}},
+        "1",
+        "1",
     )
     text = V1.encode(join_ref="1", ref="2", topic="realtime:a", event="phx_reply", payload_text='{"status":"ok"}')
     assert json.loads(text) == {
-        "topic": "realtime:a", "event": "phx_reply", "payload": {"status": "ok"}, "ref": "2", "join_ref": "1",
+        "topic": "realtime:a",
+        "event": "phx_reply",
+        "payload": {"status": "ok"},
+        "ref": "2",
+        "join_ref": "1",
     }
 
 
@@ -118,7 +126,10 @@ def test_vsn1_broadcasts_are_text_frames_with_the_broadcast_envelope():
     broadcast = BroadcastPush.from_json_payload({"type": "broadcast", "event": "cursor", "payload": {"x": 1}})
     frame = json.loads(V1.encode_broadcast(join_ref="7", topic="realtime:room", broadcast=broadcast))
     assert frame == {
-        "topic": "realtime:room", "event": "broadcast", "ref": None, "join_ref": "7",
+        "topic": "realtime:room",
+        "event": "broadcast",
+        "ref": None,
+        "join_ref": "7",
         "payload": {"type": "broadcast", "event": "cursor", "payload": {"x": 1}},
     }
 

@@ -4,6 +4,7 @@ Every wait has a deadline, so a missing message fails the test with what did
 arrive instead of hanging it.
 """
 
+import json
 import queue
 import time
 from collections.abc import Callable
@@ -60,6 +61,13 @@ class Inbox:
         while self._pull(quiet_for):
             pass
         return self._claim(predicate, len(self._unclaimed))
+
+    def transcript(self, last: int = 40, width: int = 400) -> str:
+        """The last arrivals, each cut to `width` characters: enough to see what went wrong."""
+        while self._pull(0):
+            pass
+        lines = [json.dumps(message) for message in self.history[-last:]]
+        return "\n".join(line if len(line) <= width else line[:width] + " …" for line in lines)
 
     def assert_none(self, predicate: Predicate, within: float, what: str = "message"):
         """Fails if a matching message arrived before or arrives within the next `within` seconds."""

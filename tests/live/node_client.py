@@ -167,5 +167,8 @@ class NodeRealtimeClient:
     def report(self) -> str:
         self._stderr.seek(0)
         stderr = self._stderr.read().decode(errors="replace")
-        transcript = "\n".join(json.dumps(message) for message in self.inbox.history)
-        return f"stdout (parsed):\n{transcript}\nstderr:\n{stderr}"
+        transcript = self.inbox.transcript()
+        return (
+            f"{len(self.inbox.history)} callbacks; the last:\n{transcript}\n"
+            f"stderr:\n{stderr[-5000:]}"
+        )

@@ -79,4 +79,5 @@ class PhoenixSocket:
         self._reader.join(timeout=5)
 
     def report(self) -> str:
-        return "\n".join(json.dumps(frame) for frame in self.inbox.history[-200:])
+        transcript = self.inbox.transcript()
+        return f"{len(self.inbox.history)} frames received; the last:\n{transcript}"
