@@ -228,13 +228,11 @@ _TABLE_LIST = [
 ]
 
 TABLES: dict[str, PublishedTable] = {table.name: table for table in _TABLE_LIST}
+_TABLES_BY_MODEL = {table.model_label: table for table in _TABLE_LIST}
 
 
 def table_for_model(model: type[models.Model]) -> PublishedTable | None:
     return _TABLES_BY_MODEL.get(model._meta.label)
-
-
-_TABLES_BY_MODEL = {table.model_label: table for table in _TABLE_LIST}
 
 
 def change_data(event) -> str:

@@ -111,7 +111,9 @@ def changes_page(*, user, since: int, limit: int) -> ChangesPage:
     """
     high_water = high_water_seq()
     if resync_required(after_seq=since):
-        return ChangesPage(events=[], next_since=high_water, has_more=False, high_water_seq=high_water, resync_required=True)
+        return ChangesPage(
+            events=[], next_since=high_water, has_more=False, high_water_seq=high_water, resync_required=True
+        )
     events = events_after(groups=groups_for_user(user), after_seq=since, up_to_seq=high_water, limit=limit + 1)
     has_more = len(events) > limit
     events = events[:limit]

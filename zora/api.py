@@ -60,9 +60,7 @@ _ERROR_DESCRIPTIONS = {
 
 def error_responses(*status_codes: int) -> dict:
     """The documented error responses of an endpoint, for `extend_schema(responses=...)`."""
-    return {
-        code: OpenApiResponse(ErrorSerializer, description=_ERROR_DESCRIPTIONS[code]) for code in status_codes
-    }
+    return {code: OpenApiResponse(ErrorSerializer, description=_ERROR_DESCRIPTIONS[code]) for code in status_codes}
 
 
 def _flatten_field_errors(detail, prefix: str = "") -> dict[str, list[str]]:

@@ -43,7 +43,9 @@ urlpatterns = [
     path("orders/<id:pk>/cancel", orders.OrderCancelView.as_view(), name="order-cancel"),
     # The shop's side
     path("vendor/orders", orders.VendorOrderListView.as_view(), name="vendor-orders"),
-    path("vendor/orders/<id:pk>/transition", orders.VendorOrderTransitionView.as_view(), name="vendor-order-transition"),
+    path(
+        "vendor/orders/<id:pk>/transition", orders.VendorOrderTransitionView.as_view(), name="vendor-order-transition"
+    ),
     path("vendor/products", catalog.VendorProductListView.as_view(), name="vendor-products"),
     path("vendor/products/<id:pk>", catalog.VendorProductDetailView.as_view(), name="vendor-product"),
     path("vendor/products/<id:pk>/stock", catalog.VendorProductStockView.as_view(), name="vendor-product-stock"),
@@ -55,7 +57,9 @@ urlpatterns = [
     ),
     # Support and chat
     path("support/threads", support.SupportThreadListView.as_view(), name="support-threads"),
-    path("support/threads/<id:pk>/messages", support.SupportThreadMessagesView.as_view(), name="support-thread-messages"),
+    path(
+        "support/threads/<id:pk>/messages", support.SupportThreadMessagesView.as_view(), name="support-thread-messages"
+    ),
     path("conversations", support.ConversationListView.as_view(), name="conversations"),
     path("conversations/<id:pk>/messages", support.ConversationMessagesView.as_view(), name="conversation-messages"),
     path("conversations/<id:pk>/read", support.ConversationReadView.as_view(), name="conversation-read"),

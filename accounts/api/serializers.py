@@ -25,7 +25,17 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Profile
-        fields = ["id", "email", "full_name", "phone", "avatar_url", "default_address", "default_lat", "default_lng", "vendor"]
+        fields = [
+            "id",
+            "email",
+            "full_name",
+            "phone",
+            "avatar_url",
+            "default_address",
+            "default_lat",
+            "default_lng",
+            "vendor",
+        ]
 
 
 class ProfileInputSerializer(serializers.Serializer):

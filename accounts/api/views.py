@@ -8,9 +8,9 @@ from rest_framework.response import Response
 from accounts import selectors, services
 from accounts.models import ApiToken, Profile
 from zora.api import ApiView, MarkedReadSerializer, error_responses
+from zora.errors import InvalidInput
 from zora.pagination import PageNumberPagination
 from zora.throttling import AuthEmailRateThrottle, AuthIPRateThrottle, WriteRateThrottle
-from zora.errors import InvalidInput
 
 from .serializers import (
     LoginSerializer,
@@ -92,7 +92,7 @@ class LogoutView(ApiView):
 class MeView(ApiView):
     serializer_class = MeSerializer
 
-    @extend_schema(operation_id="me_retrieve", responses={200: MeSerializer, **error_responses(401, 429)})
+    @extend_schema(operation_id="me_retrieve", responses={200: MeSerializer, **error_responses(401)})
     def get(self, request):
         return self.render(_profile(request.user))
 
@@ -126,7 +126,7 @@ class NotificationListView(ApiView):
     @extend_schema(
         operation_id="notifications_list",
         parameters=[NotificationQuerySerializer],
-        responses={200: NotificationSerializer(many=True), **error_responses(400, 401, 429)},
+        responses={200: NotificationSerializer(many=True), **error_responses(400, 401)},
     )
     def get(self, request):
         query = self.validated_query(NotificationQuerySerializer)
@@ -139,7 +139,9 @@ class NotificationReadView(ApiView):
     serializer_class = NotificationSerializer
 
     @extend_schema(
-        operation_id="notifications_read", request=None, responses={200: NotificationSerializer, **error_responses(401, 404, 429)}
+        operation_id="notifications_read",
+        request=None,
+        responses={200: NotificationSerializer, **error_responses(401, 404, 429)},
     )
     def post(self, request, pk):
         return self.render(services.notification_mark_read(user=request.user, notification_id=pk))
@@ -149,7 +151,9 @@ class NotificationReadAllView(ApiView):
     serializer_class = MarkedReadSerializer
 
     @extend_schema(
-        operation_id="notifications_read_all", request=None, responses={200: MarkedReadSerializer, **error_responses(401, 429)}
+        operation_id="notifications_read_all",
+        request=None,
+        responses={200: MarkedReadSerializer, **error_responses(401, 429)},
     )
     def post(self, request):
         return self.render({"marked": services.notification_mark_all_read(user=request.user)})

@@ -29,7 +29,7 @@ from .serializers import (
     WishlistItemSerializer,
 )
 
-PUBLIC_READ_ERRORS = error_responses(400, 401, 429)
+PUBLIC_READ_ERRORS = error_responses(400, 401)
 
 
 def _by_id_or_slug(queryset, value: str, *, field: str):
@@ -87,7 +87,7 @@ class ProductDetailView(ApiView):
     permission_classes = [AllowAny]
     serializer_class = ProductSerializer
 
-    @extend_schema(operation_id="products_retrieve", responses={200: ProductSerializer, **error_responses(401, 404, 429)})
+    @extend_schema(operation_id="products_retrieve", responses={200: ProductSerializer, **error_responses(401, 404)})
     def get(self, request, pk):
         return self.render(_visible_product(pk))
 
@@ -98,7 +98,7 @@ class ProductReviewListView(ApiView):
 
     @extend_schema(
         operation_id="products_reviews_list",
-        responses={200: ReviewSerializer(many=True), **error_responses(400, 401, 404, 429)},
+        responses={200: ReviewSerializer(many=True), **error_responses(400, 401, 404)},
     )
     def get(self, request, pk):
         return self.render_page(selectors.review_list_for_product(product=_visible_product(pk)))
@@ -118,10 +118,14 @@ class ReviewCreateView(ApiView):
     )
     def post(self, request):
         data = self.validated(ReviewInputSerializer, request.data)
-        order = object_or_404(Order.objects.filter(customer=request.user), pk=data["order"], message="No such order.", field="order")
+        order = object_or_404(
+            Order.objects.filter(customer=request.user), pk=data["order"], message="No such order.", field="order"
+        )
         product = None
         if data.get("product") is not None:
-            product = object_or_404(Product.objects.all(), pk=data["product"], message="No such product.", field="product")
+            product = object_or_404(
+                Product.objects.all(), pk=data["product"], message="No such product.", field="product"
+            )
         review = services.review_create(
             customer=request.user, order=order, rating=data["rating"], comment=data.get("comment", ""), product=product
         )
@@ -131,7 +135,9 @@ class ReviewCreateView(ApiView):
 class WishlistView(ApiView):
     serializer_class = WishlistItemSerializer
 
-    @extend_schema(operation_id="wishlist_list", responses={200: WishlistItemSerializer(many=True), **error_responses(400, 401, 429)})
+    @extend_schema(
+        operation_id="wishlist_list", responses={200: WishlistItemSerializer(many=True), **error_responses(400, 401)}
+    )
     def get(self, request):
         return self.render_page(selectors.wishlist_for_user(user=request.user))
 
@@ -151,20 +157,24 @@ class WishlistView(ApiView):
 class WishlistItemView(ApiView):
     @extend_schema(operation_id="wishlist_remove", responses={204: None, **error_responses(401, 404, 429)})
     def delete(self, request, product_id):
-        product = object_or_404(Product.objects.all(), pk=product_id, message="That product is not on your wishlist.", field="product")
+        product = object_or_404(
+            Product.objects.all(), pk=product_id, message="That product is not on your wishlist.", field="product"
+        )
         services.wishlist_remove(user=request.user, product=product)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # The vendor's side ----------------------------------------------------------------------------
 
-VENDOR_ERRORS = error_responses(400, 401, 404, 429)
+VENDOR_READ_ERRORS = error_responses(400, 401, 404)
 
 
 class VendorProductListView(ApiView):
     serializer_class = VendorProductSerializer
 
-    @extend_schema(operation_id="vendor_products_list", responses={200: VendorProductSerializer(many=True), **VENDOR_ERRORS})
+    @extend_schema(
+        operation_id="vendor_products_list", responses={200: VendorProductSerializer(many=True), **VENDOR_READ_ERRORS}
+    )
     def get(self, request):
         return self.render_page(selectors.product_list_for_vendor(vendor=staff_vendor(request.user)))
 
@@ -193,7 +203,9 @@ def _own_product(user, product_id: int) -> Product:
 class VendorProductDetailView(ApiView):
     serializer_class = VendorProductSerializer
 
-    @extend_schema(operation_id="vendor_products_retrieve", responses={200: VendorProductSerializer, **VENDOR_ERRORS})
+    @extend_schema(
+        operation_id="vendor_products_retrieve", responses={200: VendorProductSerializer, **VENDOR_READ_ERRORS}
+    )
     def get(self, request, pk):
         return self.render(_own_product(request.user, pk))
 
@@ -238,7 +250,7 @@ class VendorInventoryAlertListView(ApiView):
     @extend_schema(
         operation_id="vendor_inventory_alerts_list",
         parameters=[InventoryAlertQuerySerializer],
-        responses={200: InventoryAlertSerializer(many=True), **VENDOR_ERRORS},
+        responses={200: InventoryAlertSerializer(many=True), **VENDOR_READ_ERRORS},
     )
     def get(self, request):
         vendor = staff_vendor(request.user)
@@ -256,5 +268,7 @@ class VendorInventoryAlertAcknowledgeView(ApiView):
     )
     def post(self, request, pk):
         vendor = staff_vendor(request.user)
-        alert = object_or_404(InventoryAlert.objects.filter(vendor=vendor), pk=pk, message="No such alert.", field="alert")
+        alert = object_or_404(
+            InventoryAlert.objects.filter(vendor=vendor), pk=pk, message="No such alert.", field="alert"
+        )
         return self.render(services.inventory_alert_acknowledge(actor=request.user, alert=alert))

@@ -11,12 +11,12 @@ from vendors.api.access import staff_vendor
 from zora.api import ApiView, error_responses, object_or_404
 
 from .serializers import (
+    IDEMPOTENCY_HEADER,
     CartItemInputSerializer,
     CartQuantitySerializer,
     CartSerializer,
     CheckoutInputSerializer,
     CheckoutResultSerializer,
-    IDEMPOTENCY_HEADER,
     IdempotencyKeySerializer,
     OrderCancelSerializer,
     OrderQuerySerializer,
@@ -40,7 +40,11 @@ class _CartEndpoint(ApiView):
 
 
 class CartView(_CartEndpoint):
-    @extend_schema(operation_id="cart_retrieve", summary="The cart, the same on every device", responses={200: CartSerializer, **error_responses(401, 429)})
+    @extend_schema(
+        operation_id="cart_retrieve",
+        summary="The cart, the same on every device",
+        responses={200: CartSerializer, **error_responses(401)},
+    )
     def get(self, request):
         return self.render_cart()
 
@@ -121,7 +125,7 @@ class OrderListView(ApiView):
     @extend_schema(
         operation_id="orders_list",
         parameters=[OrderQuerySerializer],
-        responses={200: OrderSerializer(many=True), **error_responses(400, 401, 429)},
+        responses={200: OrderSerializer(many=True), **error_responses(400, 401)},
     )
     def get(self, request):
         query = self.validated_query(OrderQuerySerializer)
@@ -131,7 +135,7 @@ class OrderListView(ApiView):
 class OrderDetailView(ApiView):
     serializer_class = OrderSerializer
 
-    @extend_schema(operation_id="orders_retrieve", responses={200: OrderSerializer, **error_responses(401, 404, 429)})
+    @extend_schema(operation_id="orders_retrieve", responses={200: OrderSerializer, **error_responses(401, 404)})
     def get(self, request, pk):
         return self.render(selectors.order_detail(user=request.user, order_id=pk))
 
@@ -146,7 +150,9 @@ class OrderCancelView(ApiView):
         responses={200: OrderSerializer, **error_responses(400, 401, 404, 409, 422, 429)},
     )
     def post(self, request, pk):
-        order = object_or_404(Order.objects.filter(customer=request.user), pk=pk, message="No such order.", field="order")
+        order = object_or_404(
+            Order.objects.filter(customer=request.user), pk=pk, message="No such order.", field="order"
+        )
         data = self.validated(OrderCancelSerializer, request.data)
         services.order_cancel(actor=request.user, order=order, reason=data.get("reason", ""))
         return self.render(selectors.order_detail(user=request.user, order_id=pk))
@@ -161,7 +167,7 @@ class VendorOrderListView(ApiView):
     @extend_schema(
         operation_id="vendor_orders_list",
         parameters=[OrderQuerySerializer],
-        responses={200: OrderSerializer(many=True), **error_responses(400, 401, 404, 429)},
+        responses={200: OrderSerializer(many=True), **error_responses(400, 401, 404)},
     )
     def get(self, request):
         vendor = staff_vendor(request.user)

@@ -186,8 +186,10 @@ def anyio_backend():
 
 @pytest.fixture
 async def socket_test_environment():
-    """Each test starts with empty channel-layer groups and presence, and lets go of the
-    test database afterwards (the consumer's database work runs in a worker thread)."""
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    """Each test starts with no presence left by earlier ones, and lets go of the test
+    database afterwards (the consumer's database work runs in a worker thread)."""
+    store = redis.Redis.from_url(settings.REDIS_URL)
+    for key in store.scan_iter(match="zora:presence:*"):
+        store.delete(key)
     yield
     await in_db(connections.close_all)()

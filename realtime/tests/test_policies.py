@@ -35,8 +35,9 @@ def _order(world):
     return factories.OrderFactory(customer=world["customer_a"], vendor=world["vendor_a"], status="delivered")
 
 
-def _thread(world, customer):
-    return EmailThread.objects.create(customer=customer, external_email="" if customer else "x@example.test", subject="Help")
+def _thread(customer):
+    external_email = "" if customer else "someone@example.test"
+    return EmailThread.objects.create(customer=customer, external_email=external_email, subject="Help")
 
 
 def _conversation(world):
@@ -65,10 +66,10 @@ ROWS = {
         stock_level=0,
         threshold=5,
     ),
-    "email_threads": lambda world: _thread(world, world["customer_a"]),
-    "external_email_threads": lambda world: _thread(world, None),
+    "email_threads": lambda world: _thread(world["customer_a"]),
+    "external_email_threads": lambda world: _thread(None),
     "email_messages": lambda world: EmailMessage.objects.create(
-        thread=_thread(world, world["customer_a"]), direction="inbound", from_email="a@example.test", body="Hi"
+        thread=_thread(world["customer_a"]), direction="inbound", from_email="a@example.test", body="Hi"
     ),
     "conversations": _conversation,
     "messages": lambda world: Message.objects.create(

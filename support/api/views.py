@@ -22,7 +22,7 @@ from .serializers import (
     SupportThreadSerializer,
 )
 
-LIST_ERRORS = error_responses(400, 401, 429)
+LIST_ERRORS = error_responses(400, 401)
 WRITE_ERRORS = error_responses(400, 401, 404, 409, 422, 429)
 
 
@@ -44,7 +44,9 @@ def _own_thread(user, thread_id):
 class SupportThreadListView(ApiView):
     serializer_class = SupportThreadSerializer
 
-    @extend_schema(operation_id="support_threads_list", responses={200: SupportThreadSerializer(many=True), **LIST_ERRORS})
+    @extend_schema(
+        operation_id="support_threads_list", responses={200: SupportThreadSerializer(many=True), **LIST_ERRORS}
+    )
     def get(self, request):
         return self.render_page(selectors.thread_list_for_customer(customer=request.user))
 
@@ -57,7 +59,10 @@ class SupportThreadListView(ApiView):
     def post(self, request):
         data = self.validated(SupportThreadInputSerializer, request.data)
         thread = services.thread_create(
-            subject=data["subject"], body=data["body"], customer=request.user, order=_own_order(request.user, data.get("order"))
+            subject=data["subject"],
+            body=data["body"],
+            customer=request.user,
+            order=_own_order(request.user, data.get("order")),
         )
         return self.render(thread, status_code=status.HTTP_201_CREATED)
 
@@ -67,7 +72,7 @@ class SupportThreadMessagesView(ApiView):
 
     @extend_schema(
         operation_id="support_threads_messages_list",
-        responses={200: SupportMessageSerializer(many=True), **error_responses(400, 401, 404, 429)},
+        responses={200: SupportMessageSerializer(many=True), **error_responses(400, 401, 404)},
     )
     def get(self, request, pk):
         return self.render_page(_own_thread(request.user, pk).messages.all())
@@ -122,7 +127,9 @@ class ConversationListView(ApiView):
     )
     def post(self, request):
         data = self.validated(ConversationInputSerializer, request.data)
-        vendor = object_or_404(Vendor.objects.filter(is_active=True), pk=data["vendor"], message="No such vendor.", field="vendor")
+        vendor = object_or_404(
+            Vendor.objects.filter(is_active=True), pk=data["vendor"], message="No such vendor.", field="vendor"
+        )
         conversation = services.conversation_start(
             customer=request.user,
             vendor=vendor,
@@ -139,7 +146,7 @@ class ConversationMessagesView(ApiView):
 
     @extend_schema(
         operation_id="conversations_messages_list",
-        responses={200: ChatMessageSerializer(many=True), **error_responses(400, 401, 404, 429)},
+        responses={200: ChatMessageSerializer(many=True), **error_responses(400, 401, 404)},
     )
     def get(self, request, pk):
         conversation = _visible_conversation(request.user, pk)

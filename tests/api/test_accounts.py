@@ -9,7 +9,13 @@ def test_me_shows_and_updates_the_profile(customer_api, customer):
     assert customer_api.get("/api/v1/me").json()["email"] == customer.email
     response = customer_api.patch(
         "/api/v1/me",
-        {"full_name": "Grace Hopper", "phone": "+44 20 7946 0000", "default_address": "9 Quay", "default_lat": "51.507351", "default_lng": "-0.127758"},
+        {
+            "full_name": "Grace Hopper",
+            "phone": "+44 20 7946 0000",
+            "default_address": "9 Quay",
+            "default_lat": "51.507351",
+            "default_lng": "-0.127758",
+        },
         format="json",
     )
     assert response.status_code == 200, response.content
@@ -21,7 +27,9 @@ def test_me_shows_and_updates_the_profile(customer_api, customer):
 
 def test_me_update_names_each_bad_field(customer_api):
     response = customer_api.patch(
-        "/api/v1/me", {"default_lat": 91, "default_lng": "east", "avatar_url": "not a url", "full_name": ""}, format="json"
+        "/api/v1/me",
+        {"default_lat": 91, "default_lng": "east", "avatar_url": "not a url", "full_name": ""},
+        format="json",
     )
     assert_error(response, 400, "invalid", fields=["default_lat", "default_lng", "avatar_url", "full_name"])
 

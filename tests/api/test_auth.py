@@ -67,7 +67,9 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(api, customer):
 
 def test_suspended_users_cannot_sign_in_and_their_tokens_stop_working(api, customer, customer_api, admin_user):
     user_set_suspended(actor=admin_user, user=customer, suspended=True)
-    assert_error(api.post(TOKEN, {"email": customer.email, "password": PASSWORD}, format="json"), 403, "account_suspended")
+    assert_error(
+        api.post(TOKEN, {"email": customer.email, "password": PASSWORD}, format="json"), 403, "account_suspended"
+    )
     assert_error(customer_api.get("/api/v1/cart"), 401)
 
 
@@ -100,7 +102,9 @@ def auth_rate_of_three(settings):
 
 def test_sign_in_attempts_are_limited_per_address(api, customer, auth_rate_of_three):
     for attempt in range(3):
-        response = api.post(TOKEN, {"email": f"guess{attempt}@example.test", "password": "x"}, format="json", REMOTE_ADDR="10.0.0.1")
+        response = api.post(
+            TOKEN, {"email": f"guess{attempt}@example.test", "password": "x"}, format="json", REMOTE_ADDR="10.0.0.1"
+        )
         assert response.status_code == 400
     limited = api.post(TOKEN, {"email": customer.email, "password": PASSWORD}, format="json", REMOTE_ADDR="10.0.0.1")
     assert_error(limited, 429, "throttled")
@@ -111,14 +115,20 @@ def test_sign_in_attempts_are_limited_per_address(api, customer, auth_rate_of_th
 
 def test_sign_in_attempts_are_limited_per_email_across_addresses(api, customer, auth_rate_of_three):
     for attempt in range(3):
-        response = api.post(TOKEN, {"email": customer.email, "password": "x"}, format="json", REMOTE_ADDR=f"10.0.1.{attempt}")
+        response = api.post(
+            TOKEN, {"email": customer.email, "password": "x"}, format="json", REMOTE_ADDR=f"10.0.1.{attempt}"
+        )
         assert response.status_code == 400
-    limited = api.post(TOKEN, {"email": customer.email.upper(), "password": PASSWORD}, format="json", REMOTE_ADDR="10.0.1.9")
+    limited = api.post(
+        TOKEN, {"email": customer.email.upper(), "password": PASSWORD}, format="json", REMOTE_ADDR="10.0.1.9"
+    )
     assert_error(limited, 429, "throttled")
 
 
 def test_sign_ups_share_the_sign_in_limit(api, db, auth_rate_of_three):
     for attempt in range(3):
-        api.post(REGISTER, {"email": f"new{attempt}@example.test", "password": PASSWORD, "full_name": "N"}, format="json")
+        api.post(
+            REGISTER, {"email": f"new{attempt}@example.test", "password": PASSWORD, "full_name": "N"}, format="json"
+        )
     limited = api.post(REGISTER, {"email": "new9@example.test", "password": PASSWORD, "full_name": "N"}, format="json")
     assert_error(limited, 429, "throttled")

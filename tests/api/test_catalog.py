@@ -17,7 +17,9 @@ def shelf(vendor):
     fruit = factories.CategoryFactory(name="Fruit", slug="fruit")
     bakery = factories.CategoryFactory(name="Bakery", slug="bakery")
     products = {
-        "apples": factories.ProductFactory(vendor=vendor, category=fruit, name="Apples", price=Decimal("2.00"), stock=10),
+        "apples": factories.ProductFactory(
+            vendor=vendor, category=fruit, name="Apples", price=Decimal("2.00"), stock=10
+        ),
         "pears": factories.ProductFactory(vendor=vendor, category=fruit, name="Pears", price=Decimal("3.00"), stock=0),
         "bread": factories.ProductFactory(
             vendor=vendor, category=bakery, name="Bread", description="Sourdough loaf", price=Decimal("4.00"), stock=5
@@ -128,21 +130,31 @@ def delivered_order(customer, vendor):
 def test_review_of_a_delivered_order_updates_the_rating_and_is_public(customer_api, api, delivered_order):
     product = delivered_order.items.get().product
     response = customer_api.post(
-        "/api/v1/reviews", {"order": delivered_order.pk, "product": product.pk, "rating": 4, "comment": "Crisp"}, format="json"
+        "/api/v1/reviews",
+        {"order": delivered_order.pk, "product": product.pk, "rating": 4, "comment": "Crisp"},
+        format="json",
     )
     assert response.status_code == 201, response.content
     reviews = api.get(f"/api/v1/products/{product.pk}/reviews").json()["results"]
     assert [(review["rating"], review["comment"]) for review in reviews] == [(4, "Crisp")]
     assert "email" not in str(reviews) and delivered_order.customer.email not in str(reviews)
     assert api.get(f"/api/v1/products/{product.pk}").json()["rating"] == {"average": "4.00", "count": 1}
-    again = customer_api.post("/api/v1/reviews", {"order": delivered_order.pk, "product": product.pk, "rating": 5}, format="json")
+    again = customer_api.post(
+        "/api/v1/reviews", {"order": delivered_order.pk, "product": product.pk, "rating": 5}, format="json"
+    )
     assert_error(again, 409, "already_reviewed")
 
 
 def test_review_rules_and_validation(customer_api, other_customer_api, customer, vendor, delivered_order):
     pending = factories.OrderFactory(customer=customer, vendor=vendor)
-    assert_error(customer_api.post("/api/v1/reviews", {"order": pending.pk, "rating": 5}, format="json"), 422, "order_not_delivered")
-    assert_error(other_customer_api.post("/api/v1/reviews", {"order": delivered_order.pk, "rating": 5}, format="json"), 404)
+    assert_error(
+        customer_api.post("/api/v1/reviews", {"order": pending.pk, "rating": 5}, format="json"),
+        422,
+        "order_not_delivered",
+    )
+    assert_error(
+        other_customer_api.post("/api/v1/reviews", {"order": delivered_order.pk, "rating": 5}, format="json"), 404
+    )
     bad = customer_api.post("/api/v1/reviews", {"order": -1, "rating": 6}, format="json")
     assert_error(bad, 400, fields=["order", "rating"])
     assert not Review.objects.exists()
@@ -167,16 +179,25 @@ def test_vendor_creates_updates_and_restocks_its_products(vendor_api, vendor):
     acknowledged = vendor_api.post(f"/api/v1/vendor/inventory-alerts/{alerts[0]['id']}/acknowledge")
     assert acknowledged.json()["status"] == "acknowledged"
 
-    updated = vendor_api.patch(f"/api/v1/vendor/products/{product_id}", {"price": "7.00", "is_active": False}, format="json")
+    updated = vendor_api.patch(
+        f"/api/v1/vendor/products/{product_id}", {"price": "7.00", "is_active": False}, format="json"
+    )
     assert (updated.json()["price"], updated.json()["is_active"]) == ("7.00", False)
-    assert vendor_api.post(f"/api/v1/vendor/products/{product_id}/stock", {"delta": 10}, format="json").json()["stock"] == 13
-    assert vendor_api.post(f"/api/v1/vendor/products/{product_id}/stock", {"stock": 2}, format="json").json()["stock"] == 2
+    assert (
+        vendor_api.post(f"/api/v1/vendor/products/{product_id}/stock", {"delta": 10}, format="json").json()["stock"]
+        == 13
+    )
+    assert (
+        vendor_api.post(f"/api/v1/vendor/products/{product_id}/stock", {"stock": 2}, format="json").json()["stock"] == 2
+    )
     listed = vendor_api.get("/api/v1/vendor/products").json()["results"]
     assert [product["id"] for product in listed] == [product_id]
 
 
 def test_vendor_product_validation(vendor_api, product):
-    bad = vendor_api.post("/api/v1/vendor/products", {"name": "", "price": "-1", "stock": 1.5, "category": 0}, format="json")
+    bad = vendor_api.post(
+        "/api/v1/vendor/products", {"name": "", "price": "-1", "stock": 1.5, "category": 0}, format="json"
+    )
     assert_error(bad, 400, fields=["name", "price", "stock", "category"])
     both = vendor_api.post(f"/api/v1/vendor/products/{product.pk}/stock", {"delta": 1, "stock": 1}, format="json")
     assert_error(both, 400, fields=["delta"])

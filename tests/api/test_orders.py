@@ -75,7 +75,9 @@ def test_checkout_splits_the_cart_into_one_order_per_vendor(customer_api, custom
     response = checkout(customer_api, "first-try", notes="Ring twice")
     assert response.status_code == 201, response.content
     orders = response.json()["orders"]
-    assert sorted(order["vendor"]["id"] for order in orders) == sorted([product.vendor_id, other_shop_product.vendor_id])
+    assert sorted(order["vendor"]["id"] for order in orders) == sorted(
+        [product.vendor_id, other_shop_product.vendor_id]
+    )
     assert {order["total"] for order in orders} == {"11.99", "5.99"}
     assert all(order["status"] == "pending" and order["number"] and order["items"] for order in orders)
     assert customer_api.get("/api/v1/cart").json()["count"] == 0
@@ -220,7 +222,12 @@ def test_checkout_flow_end_to_end(api, vendor_api, vendor, product):
     seen = api.get(f"/api/v1/orders/{placed['id']}").json()
     assert seen["status"] == "delivered"
     assert [step["to_status"] for step in seen["status_history"]] == [
-        "pending", "confirmed", "preparing", "ready", "out_for_delivery", "delivered",
+        "pending",
+        "confirmed",
+        "preparing",
+        "ready",
+        "out_for_delivery",
+        "delivered",
     ]
     assert api.get("/api/v1/notifications").json()["unread_count"] == 5
     review = api.post("/api/v1/reviews", {"order": placed["id"], "rating": 5}, format="json")

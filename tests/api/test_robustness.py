@@ -63,7 +63,9 @@ def test_wrong_types_and_huge_numbers_name_the_field(customer_api, product, payl
 
 
 def test_unicode_and_nul_characters(customer_api, vendor_api):
-    emoji = customer_api.post("/api/v1/support/threads", {"subject": "Pâtisserie 🥐 ✓", "body": "日本語のテキスト"}, format="json")
+    emoji = customer_api.post(
+        "/api/v1/support/threads", {"subject": "Pâtisserie 🥐 ✓", "body": "日本語のテキスト"}, format="json"
+    )
     assert emoji.status_code == 201 and emoji.json()["subject"] == "Pâtisserie 🥐 ✓"
     nul = customer_api.post("/api/v1/support/threads", {"subject": "a\x00b", "body": "c\x00d"}, format="json")
     assert_error(nul, 400, fields=["subject", "body"])
@@ -93,7 +95,10 @@ def test_writes_are_rate_limited_per_user(customer_api, other_customer_api, prod
         "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "writes": "3/min"},
     }
     for _ in range(3):
-        assert customer_api.post("/api/v1/cart/items", {"product": product.pk, "quantity": 1}, format="json").status_code == 201
+        assert (
+            customer_api.post("/api/v1/cart/items", {"product": product.pk, "quantity": 1}, format="json").status_code
+            == 201
+        )
     limited = customer_api.post("/api/v1/cart/items", {"product": product.pk, "quantity": 1}, format="json")
     assert_error(limited, 429, "throttled")
     assert "Retry-After" in limited

@@ -9,14 +9,18 @@ from vendors.models import VendorApplication
 def test_customer_writes_to_support_and_follows_up(customer_api, customer, vendor):
     order = factories.OrderFactory(customer=customer, vendor=vendor)
     created = customer_api.post(
-        "/api/v1/support/threads", {"subject": "Late delivery", "body": "Where is it?", "order": order.pk}, format="json"
+        "/api/v1/support/threads",
+        {"subject": "Late delivery", "body": "Where is it?", "order": order.pk},
+        format="json",
     )
     assert created.status_code == 201, created.content
     thread = created.json()
     assert (thread["order"]["number"], thread["message_count"]) == (order.number, 1)
     assert "assignee" not in thread and "unread_count" not in thread
 
-    follow_up = customer_api.post(f"/api/v1/support/threads/{thread['id']}/messages", {"body": "Any news?"}, format="json")
+    follow_up = customer_api.post(
+        f"/api/v1/support/threads/{thread['id']}/messages", {"body": "Any news?"}, format="json"
+    )
     assert follow_up.status_code == 201
     messages = customer_api.get(f"/api/v1/support/threads/{thread['id']}/messages").json()["results"]
     assert [(m["direction"], m["body"]) for m in messages] == [("inbound", "Where is it?"), ("inbound", "Any news?")]
@@ -24,22 +28,33 @@ def test_customer_writes_to_support_and_follows_up(customer_api, customer, vendo
 
 
 def test_support_validation_and_privacy(customer_api, other_customer_api, customer, other_customer, vendor):
-    assert_error(customer_api.post("/api/v1/support/threads", {"subject": "", "body": ""}, format="json"), 400, fields=["subject", "body"])
+    assert_error(
+        customer_api.post("/api/v1/support/threads", {"subject": "", "body": ""}, format="json"),
+        400,
+        fields=["subject", "body"],
+    )
     their_order = factories.OrderFactory(customer=other_customer, vendor=vendor)
     assert_error(
-        customer_api.post("/api/v1/support/threads", {"subject": "Hi", "body": "x", "order": their_order.pk}, format="json"), 404
+        customer_api.post(
+            "/api/v1/support/threads", {"subject": "Hi", "body": "x", "order": their_order.pk}, format="json"
+        ),
+        404,
     )
     thread = factories.EmailThreadFactory(customer=customer)
     assert other_customer_api.get("/api/v1/support/threads").json()["count"] == 0
     assert_error(other_customer_api.get(f"/api/v1/support/threads/{thread.pk}/messages"), 404)
-    assert_error(other_customer_api.post(f"/api/v1/support/threads/{thread.pk}/messages", {"body": "hi"}, format="json"), 404)
+    assert_error(
+        other_customer_api.post(f"/api/v1/support/threads/{thread.pk}/messages", {"body": "hi"}, format="json"), 404
+    )
     assert not EmailThread.objects.filter(customer=other_customer).exists()
 
 
 def test_customer_and_shop_chat_with_read_receipts(customer_api, vendor_api, customer, vendor):
     order = factories.OrderFactory(customer=customer, vendor=vendor)
     started = customer_api.post(
-        "/api/v1/conversations", {"vendor": vendor.pk, "order": order.pk, "subject": "Allergies", "body": "Nuts?"}, format="json"
+        "/api/v1/conversations",
+        {"vendor": vendor.pk, "order": order.pk, "subject": "Allergies", "body": "Nuts?"},
+        format="json",
     )
     assert started.status_code == 201, started.content
     conversation = started.json()
@@ -65,7 +80,9 @@ def test_outsiders_cannot_see_or_join_a_conversation(other_customer_api, other_v
     conversation = factories.ConversationFactory(customer=customer, vendor=vendor)
     for client in (other_customer_api, other_vendor_api):
         assert_error(client.get(f"/api/v1/conversations/{conversation.pk}/messages"), 404)
-        assert_error(client.post(f"/api/v1/conversations/{conversation.pk}/messages", {"body": "hi"}, format="json"), 404)
+        assert_error(
+            client.post(f"/api/v1/conversations/{conversation.pk}/messages", {"body": "hi"}, format="json"), 404
+        )
         assert_error(client.post(f"/api/v1/conversations/{conversation.pk}/read"), 404)
     assert other_vendor_api.get("/api/v1/conversations?side=vendor").json()["count"] == 0
     assert not conversation.messages.exists()
@@ -75,7 +92,9 @@ def test_conversation_validation(customer_api, other_customer, vendor):
     assert_error(customer_api.post("/api/v1/conversations", {"vendor": "shop"}, format="json"), 400, fields=["vendor"])
     assert_error(customer_api.post("/api/v1/conversations", {"vendor": 10**9}, format="json"), 404)
     their_order = factories.OrderFactory(customer=other_customer, vendor=vendor)
-    assert_error(customer_api.post("/api/v1/conversations", {"vendor": vendor.pk, "order": their_order.pk}, format="json"), 404)
+    assert_error(
+        customer_api.post("/api/v1/conversations", {"vendor": vendor.pk, "order": their_order.pk}, format="json"), 404
+    )
     assert_error(customer_api.get("/api/v1/conversations?side=admin"), 400, fields=["side"])
     assert not Conversation.objects.exists()
 
@@ -107,7 +126,12 @@ def test_apply_to_open_a_shop_and_follow_the_application(customer_api):
 def test_application_validation_and_privacy(customer_api, other_customer_api):
     bad = customer_api.post(
         "/api/v1/vendor-applications",
-        {**APPLICATION, "business_type": "empire", "contact_email": "nope", "documents": [{"name": "x", "url": "ftp:/"}]},
+        {
+            **APPLICATION,
+            "business_type": "empire",
+            "contact_email": "nope",
+            "documents": [{"name": "x", "url": "ftp:/"}],
+        },
         format="json",
     )
     assert_error(bad, 400, fields=["business_type", "contact_email", "documents.0.url"])

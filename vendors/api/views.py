@@ -28,7 +28,7 @@ class VendorListView(ApiView):
         operation_id="vendors_list",
         summary="Active vendors; with lat and lng, those within radius_km, nearest first",
         parameters=[VendorQuerySerializer],
-        responses={200: VendorSerializer(many=True), **error_responses(400, 401, 429)},
+        responses={200: VendorSerializer(many=True), **error_responses(400, 401)},
     )
     def get(self, request):
         query = self.validated_query(VendorQuerySerializer)
@@ -47,7 +47,7 @@ class VendorDetailView(ApiView):
     permission_classes = [AllowAny]
     serializer_class = VendorSerializer
 
-    @extend_schema(operation_id="vendors_retrieve", responses={200: VendorSerializer, **error_responses(401, 404, 429)})
+    @extend_schema(operation_id="vendors_retrieve", responses={200: VendorSerializer, **error_responses(401, 404)})
     def get(self, request, slug):
         return self.render(object_or_404(Vendor.objects.filter(is_active=True), slug=slug, message="No such vendor."))
 
@@ -73,7 +73,7 @@ class MyVendorApplicationView(ApiView):
     @extend_schema(
         operation_id="vendor_applications_mine",
         summary="The signed-in user's latest application, with its status history",
-        responses={200: VendorApplicationSerializer, **error_responses(401, 404, 429)},
+        responses={200: VendorApplicationSerializer, **error_responses(401, 404)},
     )
     def get(self, request):
         application = selectors.application_for_user(user=request.user)
