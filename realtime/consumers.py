@@ -64,7 +64,7 @@ CLOSE_IDLE = 4408
 
 
 def _idle_seconds() -> float:
-    return getattr(settings, "REALTIME_SOCKET_IDLE_SECONDS", 60)
+    return settings.REALTIME_SOCKET_IDLE_SECONDS
 
 
 class RealtimeConsumer(AsyncWebsocketConsumer):

@@ -1,0 +1,165 @@
+"""The writer: creates orders and moves them through their statuses at a fixed rate.
+
+Run by bench/run.py. Every change is one committed transaction; the wall-clock
+time right after its commit (before any after-commit work, such as the relay
+publishing it) is recorded with the order and status it produced, which is
+also what each delivered event names, so a receiver's latency is
+receive time − commit time on the same machine clock.
+
+Drivers: `services` writes through Zora's services (for Zora and for the peer,
+whose observers hang on the same models' signals); `ceiling` sends the same
+kind of payloads to the bare broadcast server instead of writing anything.
+"""
+
+import argparse
+import itertools
+import json
+import os
+import random
+import sys
+import time
+from collections import deque
+
+from bench.population import Population
+
+# Each order goes pending → … → delivered: one creation and five moves.
+LIFECYCLE = ["pending", "confirmed", "preparing", "ready", "out_for_delivery", "delivered"]
+ORDERS_IN_FLIGHT = 8
+
+
+class Storm:
+    """Decides the next change: open a new order while few are in flight, else move one along."""
+
+    def __init__(self, population: Population, seed: int = 5):
+        self.random = random.Random(seed)
+        self.population = population
+        self.vendor_ids = sorted(population.products)
+        self.in_flight: deque = deque()
+
+    def next_change(self, driver) -> dict:
+        if len(self.in_flight) < ORDERS_IN_FLIGHT:
+            customer = self.random.choice(self.population.customers)
+            vendor_id = self.random.choice(self.vendor_ids)
+            change = driver.create(customer=customer, vendor_id=vendor_id)
+            self.in_flight.append(change)
+            return change
+        order = self.in_flight.popleft()
+        change = driver.advance(order=order, to_status=LIFECYCLE[LIFECYCLE.index(order["status"]) + 1])
+        if change["status"] != LIFECYCLE[-1]:
+            self.in_flight.append(change)
+        return change
+
+
+class CeilingDriver:
+    """Sends Zora-shaped change frames to the bare server with their audience; writes nothing."""
+
+    def __init__(self, population: Population, url: str):
+        from websockets.sync.client import connect
+
+        self.connection = connect(url, max_size=2**22)
+        self.staff_by_vendor: dict[int, list[int]] = {}
+        for member in population.staff:
+            self.staff_by_vendor.setdefault(member.vendor_id, []).append(member.user_id)
+        self.order_ids = itertools.count(1)
+        self.notification_ids = itertools.count(1)
+
+    def _publish(self, audience: list[str], table: str, record: dict) -> None:
+        frame = {
+            "topic": "realtime:bench",
+            "event": "postgres_changes",
+            "payload": {"ids": [1], "data": {"schema": "public", "table": table, "type": "UPDATE", "record": record}},
+            "ref": None,
+        }
+        self.connection.send(json.dumps({"audience": audience, "frame": json.dumps(frame)}))
+
+    def _order_changed(self, order: dict) -> float:
+        audience = [f"user.{order['customer_id']}", f"vendor.{order['vendor_id']}", "staff"]
+        self._publish(audience, "orders", order)
+        if order["status"] == "pending":
+            recipients = self.staff_by_vendor[order["vendor_id"]]
+        else:
+            recipients = [order["customer_id"]]
+        for user_id in recipients:
+            notification = {
+                "id": next(self.notification_ids), "user_id": user_id, "type": "order",
+                "title": f"Order {order['number']} {order['status']}", "body": "", "action_url": "",
+                "data": {"order_id": order["id"], "number": order["number"], "status": order["status"]},
+                "read_at": None, "created_at": "2025-01-01T00:00:00+00:00",
+            }
+            self._publish([f"user.{user_id}"], "notifications", notification)
+        return time.time()
+
+    def create(self, *, customer, vendor_id) -> dict:
+        order_id = next(self.order_ids)
+        order = {
+            "id": order_id, "number": f"ZR-{order_id:08d}", "customer_id": customer.user_id, "vendor_id": vendor_id,
+            "status": "pending", "subtotal": "4.50", "delivery_fee": "2.99", "total": "7.49",
+            "delivery_address": "1 Bench Street", "delivery_lat": None, "delivery_lng": None, "notes": "",
+            "cancel_reason": "", "created_at": "2025-01-01T00:00:00+00:00", "updated_at": "2025-01-01T00:00:00+00:00",
+        }
+        committed_at = self._order_changed(order)
+        return {**order, "committed_at": committed_at}
+
+    def touch_product(self) -> float:
+        self._publish(["public"], "products", {"id": 1, "price": "4.51", "stock": 100, "is_active": True})
+        return time.time()
+
+    def advance(self, *, order, to_status) -> dict:
+        moved = {key: value for key, value in order.items() if key != "committed_at"}
+        moved["status"] = to_status
+        committed_at = self._order_changed(moved)
+        return {**moved, "committed_at": committed_at}
+
+
+def run_storm(driver, population: Population, *, rate: float, changes: int) -> dict:
+    storm = Storm(population)
+    records = []
+    started = time.time()
+    for index in range(changes):
+        due = started + index / rate
+        delay = due - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        change = storm.next_change(driver)
+        records.append([change["id"], change["status"], change["customer_id"], change["vendor_id"], change["committed_at"]])
+    elapsed = time.time() - started
+    return {"changes": records, "elapsed": elapsed, "achieved_rate": changes / elapsed if elapsed else 0.0}
+
+
+def _services_driver(population: Population):
+    import django
+
+    django.setup()
+    from bench.services_driver import ServicesDriver
+
+    return ServicesDriver(population)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--population", required=True)
+    parser.add_argument("--driver", choices=["services", "ceiling"], default="services")
+    parser.add_argument("--ceiling-url", default="")
+    parser.add_argument("--action", choices=["storm", "product"], default="storm")
+    parser.add_argument("--rate", type=float, default=10.0)
+    parser.add_argument("--changes", type=int, default=100)
+    parser.add_argument("--out", required=True)
+    arguments = parser.parse_args()
+    with open(arguments.population) as population_file:
+        population = Population.from_json(json.load(population_file))
+    if arguments.driver == "ceiling":
+        driver = CeilingDriver(population, arguments.ceiling_url)
+    else:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zora.settings")
+        driver = _services_driver(population)
+    if arguments.action == "product":
+        result = {"committed_at": driver.touch_product()}
+    else:
+        result = run_storm(driver, population, rate=arguments.rate, changes=arguments.changes)
+    with open(arguments.out, "w") as out_file:
+        json.dump(result, out_file)
+    sys.stdout.write("done\n")
+
+
+if __name__ == "__main__":
+    main()
