@@ -53,13 +53,10 @@ class Storm:
 class CeilingDriver:
     """Sends Zora-shaped change frames to the bare server with their audience; writes nothing."""
 
-    def __init__(self, population: Population, url: str):
+    def __init__(self, url: str):
         from websockets.sync.client import connect
 
         self.connection = connect(url, max_size=2**22)
-        self.staff_by_vendor: dict[int, list[int]] = {}
-        for member in population.staff:
-            self.staff_by_vendor.setdefault(member.vendor_id, []).append(member.user_id)
         self.order_ids = itertools.count(1)
         self.notification_ids = itertools.count(1)
 
@@ -73,20 +70,19 @@ class CeilingDriver:
         self.connection.send(json.dumps({"audience": audience, "frame": json.dumps(frame)}))
 
     def _order_changed(self, order: dict) -> float:
+        """Zora's audiences: the order to its customer, shop and the platform team; a status
+        change also notifies the customer (the shop's new-order notices go to staff, who
+        do not follow notifications in this scenario)."""
         audience = [f"user.{order['customer_id']}", f"vendor.{order['vendor_id']}", "staff"]
         self._publish(audience, "orders", order)
-        if order["status"] == "pending":
-            recipients = self.staff_by_vendor[order["vendor_id"]]
-        else:
-            recipients = [order["customer_id"]]
-        for user_id in recipients:
+        if order["status"] != "pending":
             notification = {
-                "id": next(self.notification_ids), "user_id": user_id, "type": "order",
-                "title": f"Order {order['number']} {order['status']}", "body": "", "action_url": "",
+                "id": next(self.notification_ids), "user_id": order["customer_id"], "type": "order",
+                "title": f"Your order {order['number']} is {order['status']}", "body": "", "action_url": "",
                 "data": {"order_id": order["id"], "number": order["number"], "status": order["status"]},
                 "read_at": None, "created_at": "2025-01-01T00:00:00+00:00",
             }
-            self._publish([f"user.{user_id}"], "notifications", notification)
+            self._publish([f"user.{order['customer_id']}"], "notifications", notification)
         return time.time()
 
     def create(self, *, customer, vendor_id) -> dict:
@@ -148,7 +144,7 @@ def main() -> None:
     with open(arguments.population) as population_file:
         population = Population.from_json(json.load(population_file))
     if arguments.driver == "ceiling":
-        driver = CeilingDriver(population, arguments.ceiling_url)
+        driver = CeilingDriver(arguments.ceiling_url)
     else:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zora.settings")
         driver = _services_driver(population)

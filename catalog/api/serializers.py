@@ -9,6 +9,11 @@ from zora.api import BIGINT_MAX, ObjectIdRelatedField
 MAX_STOCK = 2**31 - 1  # the stock column is a 32-bit integer
 
 
+def public_name(user) -> str:
+    """How one user appears to another: their name, never their email address."""
+    return user.full_name.strip() or user.email.split("@")[0]
+
+
 class RatingSerializer(serializers.Serializer):
     average = serializers.DecimalField(source="rating_avg", max_digits=3, decimal_places=2)
     count = serializers.IntegerField(source="rating_count")
@@ -131,7 +136,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         fields = ["id", "product", "vendor", "rating", "comment", "author", "created_at"]
 
     def get_author(self, review) -> str:
-        return review.customer.get_short_name().split("@")[0]
+        return public_name(review.customer).split(" ")[0]
 
 
 class ReviewInputSerializer(serializers.Serializer):

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from catalog.api.serializers import VendorSummarySerializer
+from catalog.api.serializers import VendorSummarySerializer, public_name
 from support.models import Conversation, EmailMessage, EmailThread, Message
 from support.services import MESSAGE_MAX_LENGTH
 from zora.api import BIGINT_MAX
@@ -17,7 +17,10 @@ class PersonSerializer(serializers.Serializer):
     """Someone on the other side of a chat: a name, never an email address."""
 
     id = serializers.IntegerField()
-    name = serializers.CharField(source="get_full_name")
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user) -> str:
+        return public_name(user)
 
 
 class SupportThreadSerializer(serializers.ModelSerializer):

@@ -140,3 +140,12 @@ def test_application_validation_and_privacy(customer_api, other_customer_api):
     customer_api.post("/api/v1/vendor-applications", APPLICATION, format="json")
     assert_error(other_customer_api.get("/api/v1/vendor-applications/mine"), 404)
     assert VendorApplication.objects.count() == 1
+
+
+def test_chat_never_shows_an_email_address_even_without_a_name(client_for, vendor):
+    nameless = factories.UserFactory(full_name="")
+    conversation = client_for(nameless).post(
+        "/api/v1/conversations", {"vendor": vendor.pk, "body": "Hi"}, format="json"
+    )
+    assert conversation.json()["customer"]["name"] == nameless.email.split("@")[0]
+    assert nameless.email not in str(client_for(vendor.owner).get("/api/v1/conversations?side=vendor").json())

@@ -1,0 +1,3 @@
+"""The peer serves WebSockets only."""
+
+urlpatterns = []
