@@ -4,6 +4,7 @@
 #                             (embedded default: SQLite + in-memory channel layer)
 #   make test [ARGS="-k x"]   whole suite against throwaway PostgreSQL + Redis
 #   make venv                 (re)install Python deps when pyproject.toml changed
+#   make bench [FULL=1]       benchmarks (quick profile; FULL=1 the full one) into docs/performance.md
 #
 # Recipes cd to the repo root so `make -C`/`make -f` from elsewhere work too.
 
@@ -16,7 +17,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 PORT   ?= 8000
 ARGS   ?=
 
-.PHONY: venv run test
+.PHONY: venv run test bench
 
 venv: $(STAMP)
 
@@ -52,3 +53,8 @@ run: venv
 
 test:
 	$(ROOT)/scripts/test.sh $(ARGS)
+
+# The bench extra (peer, uvicorn, psutil, httpx) on top of the test install.
+bench: venv
+	cd $(ROOT) && $(PY) -m pip install --quiet -e ".[test,bench]"
+	$(ROOT)/bench/run.sh --profile $(if $(FULL),full,quick)

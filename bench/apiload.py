@@ -14,7 +14,7 @@ import uuid
 
 import httpx
 
-from bench.population import Member, Population
+from bench.members import Member, Population
 
 
 class Recorder:

@@ -22,7 +22,6 @@ from websockets.asyncio.client import connect
 
 HEARTBEAT_SECONDS = 25
 CONNECT_CONCURRENCY = 50
-TOPIC = "realtime:bench"
 
 
 def event_key(table: str, record: dict) -> tuple[str, object, object]:
@@ -64,9 +63,8 @@ class BenchSocket:
             if since is not None:
                 config["since"] = since
             ref = self._next_ref()
-            await self.connection.send(
-                json.dumps({"topic": TOPIC, "event": "phx_join", "payload": {"config": config}, "ref": ref, "join_ref": ref})
-            )
+            join = {"topic": self.spec["topic"], "event": "phx_join", "payload": {"config": config}}
+            await self.connection.send(json.dumps({**join, "ref": ref, "join_ref": ref}))
         await self._await_join()
         self.tasks = [asyncio.create_task(self._read())]
         if self.spec["protocol"] == "phoenix":

@@ -7,58 +7,17 @@ stays consistent (the high-water mark simply starts above zero).
 """
 
 import secrets
-from dataclasses import asdict, dataclass, field
 
 from django.contrib.auth.hashers import make_password
 
 from accounts.models import User
 from accounts.services import api_token_create
+from bench.members import Member, Population, Size
 from catalog.services import product_create
 from vendors.models import Vendor, VendorStaff
 
 STOCK = 1_000_000
 PRODUCTS_PER_VENDOR = 2
-
-
-@dataclass(frozen=True)
-class Size:
-    customers: int
-    vendors: int
-    staff: int
-    admins: int
-
-
-@dataclass
-class Member:
-    user_id: int
-    token: str
-    role: str  # customer | staff | admin
-    vendor_id: int | None = None
-
-
-@dataclass
-class Population:
-    customers: list[Member] = field(default_factory=list)
-    staff: list[Member] = field(default_factory=list)
-    admins: list[Member] = field(default_factory=list)
-    # vendor id -> the ids of its products
-    products: dict[int, list[int]] = field(default_factory=dict)
-
-    @property
-    def members(self) -> list[Member]:
-        return self.customers + self.staff + self.admins
-
-    def as_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> "Population":
-        return cls(
-            customers=[Member(**member) for member in data["customers"]],
-            staff=[Member(**member) for member in data["staff"]],
-            admins=[Member(**member) for member in data["admins"]],
-            products={int(vendor_id): ids for vendor_id, ids in data["products"].items()},
-        )
 
 
 def _users(label: str, count: int, *, is_staff: bool = False) -> list[User]:

@@ -96,6 +96,11 @@ class Servers:
         return f"ws://127.0.0.1:{port}{path}?{query}"
 
     @property
+    def publish_url(self) -> str:
+        """The ceiling's publisher endpoint (the writer sends it the frames to forward)."""
+        return f"ws://127.0.0.1:{self.ports[0]}/publish"
+
+    @property
     def base_urls(self) -> list[str]:
         return [f"http://127.0.0.1:{port}" for port in self.ports]
 
@@ -205,7 +210,9 @@ class LoadGenerator:
             self.process.wait()
 
 
-def run_writer(services: Services, target: Target, work_dir: Path, population_path: Path, *args: str, ceiling_url="") -> dict:
+def run_writer(
+    services: Services, target: Target, work_dir: Path, population_path: Path, *args: str, ceiling_url=""
+) -> dict:
     """One writer run to completion; its output is the changes with their commit times."""
     out_path = work_dir / "writer-result.json"
     command = [PYTHON, "-m", "bench.writer", "--population", str(population_path), "--out", str(out_path), *args]

@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from accounts.models import User
-from bench.population import Population
+from bench.members import Population
 from catalog.models import Product
 from catalog.services import product_update
 from orders.models import Order

@@ -19,8 +19,11 @@ import random
 import sys
 import time
 from collections import deque
+from contextlib import ExitStack
 
-from bench.population import Population
+from websockets.sync.client import connect
+
+from bench.members import Population
 
 # Each order goes pending → … → delivered: one creation and five moves.
 LIFECYCLE = ["pending", "confirmed", "preparing", "ready", "out_for_delivery", "delivered"]
@@ -53,10 +56,8 @@ class Storm:
 class CeilingDriver:
     """Sends Zora-shaped change frames to the bare server with their audience; writes nothing."""
 
-    def __init__(self, url: str):
-        from websockets.sync.client import connect
-
-        self.connection = connect(url, max_size=2**22)
+    def __init__(self, connection):
+        self.connection = connection
         self.order_ids = itertools.count(1)
         self.notification_ids = itertools.count(1)
 
@@ -143,15 +144,16 @@ def main() -> None:
     arguments = parser.parse_args()
     with open(arguments.population) as population_file:
         population = Population.from_json(json.load(population_file))
-    if arguments.driver == "ceiling":
-        driver = CeilingDriver(arguments.ceiling_url)
-    else:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zora.settings")
-        driver = _services_driver(population)
-    if arguments.action == "product":
-        result = {"committed_at": driver.touch_product()}
-    else:
-        result = run_storm(driver, population, rate=arguments.rate, changes=arguments.changes)
+    with ExitStack() as stack:
+        if arguments.driver == "ceiling":
+            driver = CeilingDriver(stack.enter_context(connect(arguments.ceiling_url, max_size=2**22)))
+        else:
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zora.settings")
+            driver = _services_driver(population)
+        if arguments.action == "product":
+            result = {"committed_at": driver.touch_product()}
+        else:
+            result = run_storm(driver, population, rate=arguments.rate, changes=arguments.changes)
     with open(arguments.out, "w") as out_file:
         json.dump(result, out_file)
     sys.stdout.write("done\n")

@@ -138,7 +138,8 @@ def test_each_change_reaches_exactly_the_sockets_allowed_to_see_it(daphne_server
     every_table = [{"event": "*", "schema": "public", "table": table} for table in TABLES]
     sockets = {}
     for actor in cast.actors:
-        sockets[actor] = phoenix_sockets.open(actor.name, websocket_url=daphne_server.websocket_url, apikey=actor.apikey)
+        url = daphne_server.websocket_url
+        sockets[actor] = phoenix_sockets.open(actor.name, websocket_url=url, apikey=actor.apikey)
         reply = sockets[actor].join("everything", postgres_changes=every_table)
         assert [binding["table"] for binding in reply["postgres_changes"]] == list(TABLES)
     baseline = high_water_seq()

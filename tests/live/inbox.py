@@ -45,9 +45,10 @@ class Inbox:
         while len(taken) < count:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                self._unclaimed[:0] = taken  # still there for a caller that wants to see what did come
                 raise AssertionError(
                     f"{self.name}: got {len(taken)} of {count} {what} within {timeout}s; "
-                    f"the last arrivals were {self.history[-5:]}"
+                    f"the last arrivals were:\n{self.transcript(last=5, width=300)}"
                 )
             if self._pull(remaining):
                 taken += self._claim(predicate, count - len(taken))

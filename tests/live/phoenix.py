@@ -71,8 +71,18 @@ class PhoenixSocket:
         frames = self.inbox.take(lambda m: m["event"] == "postgres_changes", count, timeout, "postgres_changes")
         return [frame["payload"]["data"] for frame in frames]
 
+    def changes_until_quiet(self, count: int, timeout: float, quiet_for: float = 0.5) -> list[dict]:
+        """Up to `count` changes within `timeout`, then whatever else arrives: everything a socket
+        got, for tests that compare it whole with what it was owed."""
+        try:
+            received = self.changes(count, timeout)
+        except AssertionError:
+            received = []
+        return received + self.remaining_changes(quiet_for)
+
     def remaining_changes(self, quiet_for: float) -> list[dict]:
-        return [frame["payload"]["data"] for frame in self.inbox.drain(lambda m: m["event"] == "postgres_changes", quiet_for)]
+        frames = self.inbox.drain(lambda m: m["event"] == "postgres_changes", quiet_for)
+        return [frame["payload"]["data"] for frame in frames]
 
     def close(self):
         self._exit_stack.close()
