@@ -350,6 +350,13 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             )
         self.ledger.advance(group, seq)
 
+    async def realtime_cursor(self, message):
+        """The relay's periodic word on a group's latest seq: it reveals events dropped at the end
+        of a burst, which no later message's `prev_seq` would show until the group's next change."""
+        group = message["group"]
+        if group in self.ledger.cursors and message["seq"] > self.ledger.last_seen(group):
+            await self._repair(group, up_to_seq=message["seq"])
+
     async def _repair(self, group: str, *, up_to_seq: int) -> None:
         metrics.REPAIRS.inc()
         after = self.ledger.last_seen(group)

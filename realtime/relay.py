@@ -12,12 +12,14 @@ import asyncio
 import logging
 import threading
 from contextlib import contextmanager
+from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from realtime import metrics
@@ -165,9 +167,33 @@ async def arelay_run() -> int:
     return await database_sync_to_async(relay_run, thread_sensitive=False)()
 
 
+def group_cursors_announce(*, window_seconds: float) -> int:
+    """Tells every group with events numbered in the last `window_seconds` its latest seq.
+
+    A consumer notices a dropped message by the `prev_seq` of the next one,
+    so the last events of a burst, when dropped, would wait for the group's
+    next change; this word from each sweep lets consumers repair them within
+    a sweep interval. Returns how many groups were told.
+    """
+    floor = Event.objects.filter(numbered_at__gte=timezone.now() - timedelta(seconds=window_seconds)).aggregate(
+        seq=Min("seq")
+    )["seq"]
+    if floor is None:
+        return 0
+    latest = EventGroup.objects.filter(seq__gte=floor).values("group").annotate(seq=Max("seq")).order_by()
+    messages = [
+        (channel_group(row["group"]), {"type": "realtime.cursor", "group": row["group"], "seq": row["seq"]})
+        for row in latest
+    ]
+    async_to_sync(_send_in_order)(messages)
+    return len(messages)
+
+
 def relay_sweep() -> int:
-    """The periodic safety net: number and publish what no commit hook did (or could), then prune."""
+    """The periodic safety net: number and publish what no commit hook did (or could),
+    tell recently active groups how far they have got, then prune."""
     published = relay_run()
+    group_cursors_announce(window_seconds=3 * settings.REALTIME_SWEEP_SECONDS)
     events_prune()
     return published
 

@@ -19,6 +19,7 @@ from tests.live.plugin import token_for
 pytest_plugins = ["tests.live.plugin"]
 pytestmark = [pytest.mark.live, pytest.mark.node, pytest.mark.django_db(transaction=True)]
 
+SERIALIZERS = {"v1": "1.0.0", "v2": "2.0.0"}  # each generation's default, unchanged here
 QUIET = 1.0  # how long "nothing arrives" is watched for, after what should arrive did
 
 
@@ -53,6 +54,7 @@ def test_checkout_over_the_api_reaches_exactly_the_sockets_allowed_to_see_it(
             orders_channel("orders-of-a", f"customer_id=eq.{customer_a.user.pk}"),
         ],
     )
+    assert shop.vsn == SERIALIZERS[package]
     shop.wait_subscribed("shop-orders")
     own.wait_subscribed("my-orders")
     snooper.wait_subscribed("all-orders")

@@ -458,6 +458,23 @@ async def test_a_message_dropped_by_the_channel_layer_is_repaired_from_the_outbo
     await client.disconnect()
 
 
+async def test_a_dropped_last_event_is_repaired_when_the_sweep_announces_the_group_cursor():
+    user, key = await in_db(user_with_token)()
+    client, _ = await subscribed(key, "realtime:inbox", binding("notifications"))
+    notification = await in_db(notification_create)(user=user, type="system", title="first")
+    assert (await client.expect("postgres_changes")).payload["data"]["record"]["title"] == "first"
+    lost_seq = await in_db(_number_and_lose_in_the_channel_layer)(notification)
+    await client.nothing_more()
+
+    await in_db(relay.group_cursors_announce)(window_seconds=60)
+
+    repaired = await client.expect("postgres_changes")
+    assert (repaired.payload["data"]["seq"], repaired.payload["data"]["record"]["title"]) == (lost_seq, "lost")
+    await in_db(relay.group_cursors_announce)(window_seconds=60)
+    await client.nothing_more()
+    await client.disconnect()
+
+
 async def test_a_republished_event_is_not_delivered_twice():
     user, key = await in_db(user_with_token)()
     client, _ = await subscribed(key, "realtime:inbox", binding("notifications"))

@@ -5,16 +5,18 @@ receives its events with an unbroken prev_seq chain."""
 import asyncio
 import json
 import threading
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from accounts.models import Notification
 from realtime.models import Event, EventGroup
-from realtime.relay import relay_lock, relay_run, relay_sweep
+from realtime.relay import group_cursors_announce, relay_lock, relay_run, relay_sweep
 from realtime.selectors import events_after, high_water_seq
 from realtime.tests.harness import in_thread, join, relay_held_elsewhere
 from tests import factories
@@ -230,6 +232,32 @@ def test_the_sweep_numbers_rows_no_commit_hook_published():
     relay_sweep()
     assert not Event.objects.filter(seq__isnull=True).exists()
     assert not Event.objects.filter(published_at__isnull=True).exists()
+
+
+def test_the_sweep_tells_each_recently_active_group_its_latest_seq(layer):
+    alice, bob = factories.UserFactory(), factories.UserFactory()
+    _notify(alice, "one")
+    _notify(alice, "two")
+    _notify(bob, "three")
+    channel = _listen(layer, f"user.{alice.pk}", f"user.{bob.pk}")
+
+    assert group_cursors_announce(window_seconds=60) >= 2
+
+    latest = {}
+    for _ in range(2):
+        message = _receive_all(layer, channel, 1)[0]
+        assert message["type"] == "realtime.cursor"
+        latest[message["group"]] = message["seq"]
+    assert latest == {
+        group: EventGroup.objects.filter(group=group).order_by("-seq").values_list("seq", flat=True)[0]
+        for group in (f"user.{alice.pk}", f"user.{bob.pk}")
+    }
+
+
+def test_groups_with_nothing_recent_are_not_told():
+    _notify(factories.UserFactory(), "long ago")
+    Event.objects.filter(numbered_at__isnull=False).update(numbered_at=timezone.now() - timedelta(hours=1))
+    assert group_cursors_announce(window_seconds=60) == 0
 
 
 def test_the_relay_can_run_from_async_code():

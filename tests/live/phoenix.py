@@ -39,13 +39,13 @@ class PhoenixSocket:
         finally:
             self.closed.set()
 
-    def push(self, topic: str, event: str, payload: dict, join_ref=None) -> str:
+    def push(self, topic: str, event: str, payload: dict) -> str:
         ref = str(next(self._refs))
-        frame = {"topic": topic, "event": event, "payload": payload, "ref": ref, "join_ref": join_ref or ref}
+        frame = {"topic": topic, "event": event, "payload": payload, "ref": ref, "join_ref": ref}
         self._connection.send(json.dumps(frame))
         return ref
 
-    def join(self, name: str, *, postgres_changes=(), since=None, access_token=None) -> dict:
+    def join(self, name: str, *, postgres_changes=(), since=None) -> dict:
         """Joins `realtime:<name>` and returns the join reply's payload; raises if refused."""
         config = {
             "broadcast": {"self": False, "ack": False},
@@ -55,11 +55,8 @@ class PhoenixSocket:
         }
         if since is not None:
             config["since"] = since
-        payload = {"config": config}
-        if access_token:
-            payload["access_token"] = access_token
         topic = f"realtime:{name}"
-        ref = self.push(topic, "phx_join", payload)
+        ref = self.push(topic, "phx_join", {"config": config})
         reply = self.inbox.take_one(
             lambda m: m["event"] == "phx_reply" and m["ref"] == ref, JOIN_TIMEOUT, f"join reply on {topic}"
         )["payload"]

@@ -7,7 +7,6 @@
 //   "url": "ws://127.0.0.1:8000/realtime/v1",
 //   "apikey": "...",                 // the public key or an API token
 //   "access_token": "...",           // optional: set with setAuth() before joining
-//   "vsn": "1.0.0",                  // optional, v2 package only: override the default serializer
 //   "channels": [ <channel spec> ]   // joined at start, in order
 // }
 // Channel spec: {
@@ -21,10 +20,8 @@
 // Every callback the client fires is printed to stdout as one JSON line
 // ({"type": "status" | "postgres_changes" | "broadcast" | "presence" | "system" | "reply" | ...}).
 // Commands arrive on stdin, one JSON object a line, each with an "id" echoed in its reply:
-//   {"id", "op": "join", "channel": <channel spec>}
 //   {"id", "op": "broadcast", "channel", "event", "payload"}
-//   {"id", "op": "track", "channel", "payload"} / {"id", "op": "untrack", "channel"}
-//   {"id", "op": "presence_state", "channel"}
+//   {"id", "op": "track", "channel", "payload"}
 //   {"id", "op": "set_auth", "token"}
 //   {"id", "op": "leave", "channel"}
 //   {"id", "op": "exit"}
@@ -52,9 +49,7 @@ if (!packageName) {
 const realtime = await import(packageName);
 const RealtimeClient = realtime.RealtimeClient ?? realtime.default.RealtimeClient;
 
-const options = { params: { apikey: scenario.apikey }, transport: WebSocket };
-if (scenario.vsn) options.vsn = scenario.vsn;
-const client = new RealtimeClient(scenario.url, options);
+const client = new RealtimeClient(scenario.url, { params: { apikey: scenario.apikey }, transport: WebSocket });
 const channels = new Map();
 
 function join(spec) {
@@ -93,12 +88,9 @@ function channelNamed(name) {
 }
 
 const commands = {
-  join: async ({ channel }) => join(channel),
   broadcast: ({ channel, event, payload }) =>
     channelNamed(channel).send({ type: 'broadcast', event, payload: payload ?? {} }),
   track: ({ channel, payload }) => channelNamed(channel).track(payload ?? {}),
-  untrack: ({ channel }) => channelNamed(channel).untrack(),
-  presence_state: async ({ channel }) => channelNamed(channel).presenceState(),
   set_auth: ({ token }) => client.setAuth(token),
   leave: async ({ channel }) => {
     const result = await channelNamed(channel).unsubscribe();
@@ -135,7 +127,7 @@ async function run(line) {
 
 if (scenario.access_token) await client.setAuth(scenario.access_token);
 for (const spec of scenario.channels ?? []) join(spec);
-emit({ type: 'ready', package: packageName, vsn: client.vsn ?? '1.0.0' });
+emit({ type: 'ready', package: packageName, vsn: new URL(client.endpointURL()).searchParams.get('vsn') });
 
 const input = createInterface({ input: process.stdin });
 input.on('line', (line) => {
