@@ -10,8 +10,10 @@ from catalog.services import product_update
 pytest_plugins = ["tests.live.plugin"]
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
-# Longer than the channel layer's 5 s blocking poll of Redis, shorter than the 60 s heartbeat deadline.
-QUIET_SPELL = 7
+# Long enough for the channel to fall silent for longer than the channel layer's 5 s blocking poll
+# of Redis (after the relay's last word on the set-up's groups, 3 sweeps of 1 s here), and well
+# inside the 60 s heartbeat deadline.
+QUIET_SPELL = 10
 
 
 def test_a_socket_quiet_for_longer_than_the_channel_layer_poll_still_gets_events(

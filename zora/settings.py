@@ -144,7 +144,17 @@ if REDIS_URL:
                 "core": "channels_redis.core.RedisChannelLayer",
                 "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
             }[_layer],
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # channels-redis blocks up to 5 s per poll; redis-py 8's 5 s default socket
+            # timeout would end that poll with an error and kill a quiet consumer.
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT", default=30.0),
+                        "socket_connect_timeout": 5,
+                    }
+                ]
+            },
         }
     }
     if _layer == "core":
