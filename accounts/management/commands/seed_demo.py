@@ -309,7 +309,7 @@ class DemoMarketplace:
                 price=Decimal(price),
                 stock=stock,
                 category=self.categories[category],
-                description=f"{product_name} from {business}.",
+                description=f"{product_name} from {business.rstrip('.')}.",
                 low_stock_threshold=threshold,
             )
         return vendor
