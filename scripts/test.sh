@@ -2,7 +2,7 @@
 #
 # The one command behind `make test` (and .ci/run). From any cwd, on a fresh
 # Debian 12 box as root or on a dev machine, it:
-#   1. installs missing system packages (redis-server, chromium, ...),
+#   1. installs missing system packages (redis-server; chromium once browser tests exist),
 #   2. makes the virtualenv (via `make venv`, so there is one definition of it),
 #   3. installs the npm client used by the protocol tests (tests/package.json),
 #   4. starts throwaway PostgreSQL and Redis on free loopback ports,
@@ -68,7 +68,10 @@ trap 'exit 129' HUP
 phase "system packages"
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-[[ -x /usr/bin/chromium ]] || missing+=(chromium)        # Playwright drives the system Chromium
+# Playwright drives the system Chromium, needed only once a test is marked `browser`.
+if grep -rqs --include='test_*.py' 'mark.browser' "$ROOT" --exclude-dir=node_modules --exclude-dir=.venv; then
+    [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+fi
 command -v make >/dev/null 2>&1 || missing+=(make)       # for `make venv` when called directly
 # Debian's python3 ships without ensurepip until python3-venv is installed.
 python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
