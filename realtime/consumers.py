@@ -1,17 +1,16 @@
 """The WebSocket endpoint: Supabase Realtime's protocol (Phoenix Channels) over Channels.
 
-One consumer per socket. At connect it learns who the client is, joins the
-channel-layer group of each audience group the client may read, and only then
-reads the high-water seq as its baseline, so no event falls between the two.
-From then on every change event reaches it through those groups; it passes
-each on once, in seq order, to the joined channels whose bindings match,
-splicing the event's pre-encoded JSON into the frame. A hole in a group's
-`prev_seq` chain (the channel layer drops messages when over capacity) is
-filled from the outbox before anything later is delivered.
+One consumer per socket. At connect it learns who the client is and subscribes
+to the process's dispatcher (realtime/socket/dispatcher.py) with the audience
+groups the client may read; the dispatcher queues for it every change event of
+those groups once, in seq order, with drops already repaired. The socket's
+delivery task passes each on to the joined channels whose bindings match,
+splicing the event's pre-encoded JSON into the frame.
 
-The consumer handles one message at a time (client frame or channel-layer
-message), so a replay or repair holds back the live messages that arrive
-meanwhile; they are then delivered or dropped as already seen.
+Delivery and the handling of client frames take turns (the `sending` lock), so
+a join's reply, its `system` message and its `since` replay go out before any
+live event of the channel, and the live events that arrive meanwhile wait in
+the queue. Broadcasts and presence travel through channel-layer groups per topic.
 """
 
 import asyncio
@@ -29,7 +28,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from realtime import metrics, selectors
-from realtime.policies import channel_group
 from realtime.protocol.filters import matching_ids
 from realtime.protocol.framing import SERIALIZERS, VSN_1, BroadcastPush, ClientFrame, FrameError, dumps
 from realtime.socket.channels import (
@@ -41,8 +39,8 @@ from realtime.socket.channels import (
     refusal_for,
     topic_group,
 )
+from realtime.socket.dispatcher import Subscription, process_dispatcher
 from realtime.socket.identity import ANONYMOUS, Identity, identity_for_token, identity_for_user, is_public_key
-from realtime.socket.ledger import DeliveryLedger
 from realtime.socket.presence import PresenceEntry, as_diff, as_state, new_meta, presence_store
 
 logger = logging.getLogger(__name__)
@@ -72,7 +70,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.socket_id = uuid.uuid4().hex
         self.serializer = SERIALIZERS[VSN_1]
-        self.ledger = DeliveryLedger()
+        self.dispatcher = None
+        self.subscription: Subscription | None = None
+        self.delivery: asyncio.Task | None = None
+        self.eviction: asyncio.Task | None = None
+        # Held while a client frame is handled or an event delivered: the socket's frames stay in order.
+        self.sending = asyncio.Lock()
         self.channels: dict[str, JoinedChannel] = {}
         # What the connection itself proved (session or apikey); an access_token may override it.
         self.connection_identity = ANONYMOUS
@@ -86,6 +89,16 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.binding_ids = itertools.count(1)
 
     # Connection lifecycle
+
+    async def __call__(self, scope, receive, send):
+        """A channel layer that fails under the consumer ends Channels' dispatch loop; the socket is
+        then closed, so the client reconnects instead of waiting on a socket that never speaks again."""
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception:
+            logger.exception("realtime socket %s lost its channel layer", self.socket_id)
+            await send({"type": "websocket.close", "code": CLOSE_INTERNAL_ERROR})
+            await self._release()
 
     async def connect(self):
         params = {name: values[-1] for name, values in parse_qs(self.scope.get("query_string", b"").decode()).items()}
@@ -101,9 +114,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if identity is None:
             return
         self.connection_identity = self.identity = identity
+        self.dispatcher = process_dispatcher()
+        self.subscription = await self.dispatcher.subscribe(identity.groups, evict=self._evict)
+        self.delivery = asyncio.create_task(self._deliver_live())
         self.connected = True
         metrics.SOCKETS_OPEN.inc()
-        await self._set_groups(identity.groups)
         await self._track_online()
         self.watchdog = asyncio.create_task(self._close_when_silent())
 
@@ -129,16 +144,22 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         await self.close(code=code, reason=reason)
 
     async def disconnect(self, code):
-        if self.watchdog is not None:
-            self.watchdog.cancel()
+        await self._release()
+
+    async def _release(self) -> None:
+        """Lets go of everything the socket holds; runs once, however the socket ends."""
+        for task in (self.watchdog, self.delivery):
+            if task is not None:
+                task.cancel()
+        if self.subscription is not None:
+            self.dispatcher.unsubscribe(self.subscription)
         if not self.connected:
             return
+        self.connected = False
         metrics.SOCKETS_OPEN.dec()
         for channel in list(self.channels.values()):
             await self._drop_channel(channel)
         await self._untrack_online()
-        for group in list(self.ledger.cursors):
-            await self.channel_layer.group_discard(channel_group(group), self.channel_name)
 
     async def _close_when_silent(self):
         while True:
@@ -165,22 +186,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         if not self.closing:
             await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
 
-    # Audience groups
-
-    async def _set_groups(self, groups: frozenset[str]) -> None:
-        current = set(self.ledger.cursors)
-        for group in current - groups:
-            await self.channel_layer.group_discard(channel_group(group), self.channel_name)
-            self.ledger.remove_group(group)
-        added = groups - current
-        for group in added:
-            await self.channel_layer.group_add(channel_group(group), self.channel_name)
-        if added:
-            # Read after joining the groups: an event numbered in between is either
-            # below the baseline (not owed) or arrives live.
-            baseline = await database_sync_to_async(selectors.high_water_seq)()
-            for group in added:
-                self.ledger.add_group(group, baseline=baseline)
+    def _evict(self, reason: str) -> None:
+        """The dispatcher dropped the socket (its queue overflowed, or the stream was reset): close it
+        rather than let it miss events."""
+        if self.delivery is not None:
+            self.delivery.cancel()
+        self.eviction = asyncio.ensure_future(self._refuse(CLOSE_INTERNAL_ERROR, reason))
 
     # Client frames
 
@@ -196,22 +207,23 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             return
         self.last_frame_at = time.monotonic()
         broadcast = None
-        try:
-            if text_data is None:
-                frame, broadcast = self.serializer.decode_binary(bytes_data)
-            else:
-                frame = self.serializer.decode_text(text_data)
-        except FrameError as error:
-            topic = error.topic or "phoenix"
-            await self._push(topic, "phx_reply", _error(str(error)), ref=error.ref, join_ref=error.join_ref)
-            return
-        try:
-            await self._handle(frame, broadcast)
-        except FrameError as error:
-            await self._reply_error(frame, str(error))
-        except Exception:
-            logger.exception("realtime socket %s failed on %s %s", self.socket_id, frame.topic, frame.event)
-            await self._reply_error(frame, "internal error")
+        async with self.sending:
+            try:
+                if text_data is None:
+                    frame, broadcast = self.serializer.decode_binary(bytes_data)
+                else:
+                    frame = self.serializer.decode_text(text_data)
+            except FrameError as error:
+                topic = error.topic or "phoenix"
+                await self._push(topic, "phx_reply", _error(str(error)), ref=error.ref, join_ref=error.join_ref)
+                return
+            try:
+                await self._handle(frame, broadcast)
+            except FrameError as error:
+                await self._reply_error(frame, str(error))
+            except Exception:
+                logger.exception("realtime socket %s failed on %s %s", self.socket_id, frame.topic, frame.event)
+                await self._reply_error(frame, "internal error")
 
     async def _handle(self, frame: ClientFrame, broadcast: BroadcastPush | None) -> None:
         if frame.topic == "phoenix":
@@ -268,6 +280,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await self._close_channel(previous)
         channel.joined_as = self.identity.user_id
         await self.channel_layer.group_add(topic_group(channel.topic), self.channel_name)
+        # Events the dispatcher handed out so far came before the join; every later one is the channel's.
+        channel.live_after = self.dispatcher.last
         self.channels[channel.topic] = channel
         metrics.CHANNELS_JOINED.inc()
         await self._reply(frame, {"postgres_changes": [binding.echo for binding in channel.bindings]})
@@ -325,7 +339,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             if refusal is not None:
                 await self._system(channel, "system", "error", refusal)
                 await self._close_channel(channel)
-        await self._set_groups(self.identity.groups)
+        self.dispatcher.regroup(self.subscription, self.identity.groups)
         if previous_user != self.identity.user_id:
             await self._untrack_online()
             await self._track_online()
@@ -333,74 +347,42 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     # postgres_changes
 
-    async def realtime_event(self, message):
-        group, seq = message["group"], message["seq"]
-        if self.ledger.is_stale(group, seq):
-            return
-        if self.ledger.has_gap(group, message["prev_seq"]):
-            await self._repair(group, up_to_seq=message["prev_seq"])
-        if self.ledger.claim(seq):
-            await self._deliver(
-                seq=seq,
-                table=message["table"],
-                event_type=message["event_type"],
-                record=message["record"],
-                old_record=message["old_record"],
-                data=message["data"],
-            )
-        self.ledger.advance(group, seq)
+    async def _deliver_live(self) -> None:
+        """Passes on the events the dispatcher queued for the socket, in seq order."""
+        while True:
+            event = await self.subscription.queue.get()
+            async with self.sending:
+                try:
+                    # The socket may have lost the event's groups (a revoked token) since it was queued.
+                    if not event.groups.isdisjoint(self.subscription.groups):
+                        await self._deliver(event)
+                except Exception:
+                    logger.exception("realtime socket %s failed to deliver seq %s", self.socket_id, event.seq)
+                    # Skipping the event would lose it: the client reconnects and resumes from its last seq.
+                    await self._refuse(CLOSE_INTERNAL_ERROR, "internal error: reconnect and resume from your last seq")
+                    return
 
-    async def realtime_cursor(self, message):
-        """The relay's periodic word on a group's latest seq: it reveals events dropped at the end
-        of a burst, which no later message's `prev_seq` would show until the group's next change."""
-        group = message["group"]
-        if group in self.ledger.cursors and message["seq"] > self.ledger.last_seen(group):
-            await self._repair(group, up_to_seq=message["seq"])
-
-    async def _repair(self, group: str, *, up_to_seq: int) -> None:
-        metrics.REPAIRS.inc()
-        after = self.ledger.last_seen(group)
-        while after < up_to_seq:
-            events = await database_sync_to_async(selectors.events_after)(
-                groups=[group], after_seq=after, up_to_seq=up_to_seq, limit=REPLAY_PAGE
-            )
-            if not events:
-                break
-            metrics.REPAIRED_EVENTS.inc(len(events))
-            for event in events:
-                if self.ledger.claim(event.seq, audience=event.groups):
-                    await self._deliver_replayed(event)
-                self.ledger.advance(group, event.seq)
-            after = events[-1].seq
-        self.ledger.advance(group, up_to_seq)
-
-    async def _deliver_replayed(self, event, *, only: JoinedChannel | None = None) -> None:
-        await self._deliver(
-            seq=event.seq,
-            table=event.table,
-            event_type=event.event_type,
-            record=event.record,
-            old_record=event.old_record,
-            data=event.data,
-            only=only,
-        )
-
-    async def _deliver(self, *, seq, table, event_type, record, old_record, data, only=None) -> None:
+    async def _deliver(self, event, *, only: JoinedChannel | None = None) -> None:
+        """One frame per channel whose bindings match: all of them, or just `only` (a replay)."""
         for channel in [only] if only is not None else list(self.channels.values()):
-            if not channel.bindings or (only is None and seq <= channel.replayed_through):
+            if not channel.bindings or (only is None and event.seq <= channel.live_after):
                 continue
             ids = matching_ids(
-                channel.bindings, table=table, event_type=event_type, record=record, old_record=old_record
+                channel.bindings,
+                table=event.table,
+                event_type=event.event_type,
+                record=event.record,
+                old_record=event.old_record,
             )
             if ids:
-                payload_text = '{"ids":' + dumps(ids) + ',"data":' + data + "}"
+                payload_text = '{"ids":' + dumps(ids) + ',"data":' + event.data + "}"
                 await self._send_text(channel.topic, "postgres_changes", payload_text, join_ref=channel.join_ref)
                 metrics.EVENTS_DELIVERED.inc()
 
     async def _replay(self, channel: JoinedChannel) -> None:
-        """Send the channel what it missed after `since`, then let live events through from there."""
-        high_water = await database_sync_to_async(selectors.high_water_seq)()
-        channel.replayed_through = high_water
+        """Send the channel what it missed after `since`, up to what the dispatcher has handed out;
+        the live events after that wait in the queue meanwhile."""
+        through = channel.live_after = self.dispatcher.last
         if await database_sync_to_async(selectors.resync_required)(after_seq=channel.since):
             await self._system(
                 channel,
@@ -409,20 +391,22 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 f"events after seq {channel.since} are no longer kept: reload your data, then follow live events",
             )
             return
+        # The client has everything up to `since`, even when the dispatcher has not got that far yet.
+        channel.live_after = max(channel.since, through)
         metrics.REPLAYS.inc()
         after = channel.since
-        while after < high_water:
+        while after < through:
             events = await database_sync_to_async(selectors.events_after)(
-                groups=self.identity.groups,
+                groups=self.subscription.groups,
                 after_seq=after,
-                up_to_seq=high_water,
+                up_to_seq=through,
                 tables=channel.tables,
                 limit=REPLAY_PAGE,
             )
             if not events:
                 break
             for event in events:
-                await self._deliver_replayed(event, only=channel)
+                await self._deliver(event, only=channel)
             after = events[-1].seq
 
     # Broadcast

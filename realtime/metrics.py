@@ -20,8 +20,8 @@ EVENTS_DELIVERED = Counter(
     "zora_realtime_events_delivered_total", "postgres_changes frames sent to WebSocket clients."
 )
 REPLAYS = Counter("zora_realtime_replays_total", "Replays served after a resume (socket join or REST catch-up).")
-REPAIRS = Counter("zora_realtime_repairs_total", "Gaps in a group's seq chain repaired from the outbox.")
-REPAIRED_EVENTS = Counter("zora_realtime_repaired_events_total", "Events read from the outbox to repair gaps.")
+REPAIRS = Counter("zora_realtime_repairs_total", "Gaps in the event stream this process's dispatcher filled from the outbox.")
+REPAIRED_EVENTS = Counter("zora_realtime_repaired_events_total", "Events the dispatcher read from the outbox to fill gaps.")
 
 RELAY_LAG_SEQ = Gauge(
     "zora_realtime_relay_lag_seq", "Committed events not yet numbered by the relay, at its last look."

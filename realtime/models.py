@@ -45,16 +45,14 @@ class Event(models.Model):
 class EventGroup(models.Model):
     """An event's place in one audience group's stream, written when it is numbered.
 
-    Replay reads this table by (group, seq), so a socket reads only what its
-    groups may see; `prev_seq` links each group's events into a chain that
-    lets a consumer notice a message the channel layer dropped.
+    Replays (a socket's `since`, REST catch-up) read this table by
+    (group, seq), so a reader reads only what its groups may see.
     """
 
     # Pruning deletes these rows before their events, so deleting events needs no per-row cascade.
     event = models.ForeignKey(Event, on_delete=models.DO_NOTHING, related_name="groups")
     group = models.CharField(max_length=64)
     seq = models.BigIntegerField()
-    prev_seq = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "seq"], name="rt_event_group_seq_unique")]
@@ -65,10 +63,10 @@ class EventGroup(models.Model):
 
 
 class SeqCursor(models.Model):
-    """The last seq given out: for the whole stream (`STREAM`) and for each audience group.
+    """The last seq given out, in the single row `STREAM`.
 
     Kept apart from the events so that pruning old events never lets a seq be
-    given out twice or breaks a group's prev_seq chain.
+    given out twice.
     """
 
     STREAM = "*"

@@ -20,11 +20,6 @@ def vendor_group(vendor_id) -> str:
     return f"vendor.{vendor_id}"
 
 
-def channel_group(audience_group: str) -> str:
-    """The channel-layer group a socket joins to receive an audience group's events."""
-    return f"rt.{audience_group}"
-
-
 def groups_for_user(user) -> frozenset[str]:
     """Everyone reads `public`; a signed-in user in good standing also reads their own rows,
     their active vendor's rows, and everything if they are a platform admin."""

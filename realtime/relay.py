@@ -6,31 +6,34 @@ one at a time across processes, reads the committed rows that have no seq
 yet in id order, gives each the next seq, and publishes them in seq order:
 anything committed later gets a higher seq. A process that finds the relay
 busy leaves its rows to the holder, which looks again after letting go.
+
+Each event is one message to the channel-layer group `EVENTS_GROUP`, which
+holds one dispatcher per server process (realtime/socket/dispatcher.py); the
+dispatcher hands it to the process's sockets.
 """
 
 import asyncio
 import logging
 import threading
 from contextlib import contextmanager
-from datetime import timedelta
-
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min
 from django.utils import timezone
 
 from realtime import metrics
 from realtime.models import Event, EventGroup, SeqCursor
-from realtime.policies import channel_group
 from realtime.publication import TABLES, change_data
+from realtime.selectors import high_water_seq
 from realtime.services import events_prune
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+# The channel-layer group every server process's dispatcher listens on.
+EVENTS_GROUP = "rt.events"
 # PostgreSQL session-level advisory lock key: the ASCII bytes of "ZoraRELY".
 ADVISORY_LOCK_KEY = 0x5A6F726152454C59
 # Without PostgreSQL (the embedded SQLite run) there is one process, and
@@ -87,68 +90,57 @@ def relay_after_commit():
 
 
 def _number_batch(batch_size: int) -> int:
-    """Gives the next seqs, in id order, to committed rows that have none; returns how many."""
+    """Gives the next seqs, in id order, to committed rows that have none; returns how many.
+
+    Seqs are gapless: each is the previous one plus one, given under the
+    relay's lock in one transaction with the stream cursor, so a dispatcher
+    that has seen seq N knows the next one is N + 1.
+    """
     with transaction.atomic():
         events = list(Event.objects.filter(seq__isnull=True).order_by("id")[:batch_size])
         if not events:
             return 0
-        streams = {SeqCursor.STREAM} | {group for event in events for group in event.audience}
-        last_seq = dict(SeqCursor.objects.filter(stream__in=streams).values_list("stream", "last_seq"))
-        seq = last_seq.get(SeqCursor.STREAM, 0)
+        seq = high_water_seq()
         numbered_at = timezone.now()
         memberships = []
         for event in events:
             seq += 1
             event.seq, event.numbered_at = seq, numbered_at
-            for group in event.audience:
-                memberships.append(EventGroup(event=event, group=group, seq=seq, prev_seq=last_seq.get(group)))
-                last_seq[group] = seq
-        last_seq[SeqCursor.STREAM] = seq
+            memberships.extend(EventGroup(event=event, group=group, seq=seq) for group in event.audience)
         Event.objects.bulk_update(events, ["seq", "numbered_at"])
         EventGroup.objects.bulk_create(memberships)
-        SeqCursor.objects.bulk_create(
-            [SeqCursor(stream=stream, last_seq=value) for stream, value in last_seq.items()],
-            update_conflicts=True,
-            unique_fields=["stream"],
-            update_fields=["last_seq"],
-        )
+        SeqCursor.objects.update_or_create(stream=SeqCursor.STREAM, defaults={"last_seq": seq})
     for event in events:
         metrics.EVENTS_CAPTURED.labels(event.table).inc()
     return len(events)
 
 
 def _publish_batch(batch_size: int) -> int:
-    """Sends the oldest numbered, unconfirmed events to their groups in seq order; returns how many.
+    """Sends the oldest numbered, unconfirmed events in seq order, one message each; returns how many.
 
     Besides the rows just numbered, these include rows a process numbered
     but died (or lost the channel layer) before confirming. Only the
     relay's holder publishes, so none of them is in flight elsewhere;
-    consumers drop any duplicate by seq.
+    dispatchers drop any duplicate by seq.
     """
     events = list(Event.objects.filter(seq__isnull=False, published_at__isnull=True).order_by("seq")[:batch_size])
     if not events:
         return 0
-    groups_by_event = {}
-    for membership in EventGroup.objects.filter(event__in=events).order_by("seq"):
-        groups_by_event.setdefault(membership.event_id, []).append(membership)
     messages = []
     for event in events:
         table = TABLES[event.table]
-        data = change_data(event)
-        record, old_record = table.ordered(event.record), table.ordered(event.old_record)
-        for membership in groups_by_event.get(event.pk, []):
-            message = {
+        messages.append(
+            {
                 "type": "realtime.event",
-                "group": membership.group,
                 "seq": event.seq,
-                "prev_seq": membership.prev_seq,
+                "audience": event.audience,
                 "table": event.table,
                 "event_type": event.type,
-                "record": record,
-                "old_record": old_record,
-                "data": data,
+                "record": table.ordered(event.record),
+                "old_record": table.ordered(event.old_record),
+                "data": change_data(event),
             }
-            messages.append((channel_group(membership.group), message))
+        )
     async_to_sync(_send_in_order)(messages)
     Event.objects.filter(pk__in=[event.pk for event in events]).update(published_at=timezone.now())
     metrics.EVENTS_PUBLISHED.inc(len(events))
@@ -156,10 +148,10 @@ def _publish_batch(batch_size: int) -> int:
 
 
 async def _send_in_order(messages):
-    # One at a time: a socket in several groups must receive them in seq order.
+    # One at a time: dispatchers expect seqs in order and treat a jump as a loss to repair.
     layer = get_channel_layer()
-    for group, message in messages:
-        await layer.group_send(group, message)
+    for message in messages:
+        await layer.group_send(EVENTS_GROUP, message)
 
 
 async def arelay_run() -> int:
@@ -167,33 +159,26 @@ async def arelay_run() -> int:
     return await database_sync_to_async(relay_run, thread_sensitive=False)()
 
 
-def group_cursors_announce(*, window_seconds: float) -> int:
-    """Tells every group with events numbered in the last `window_seconds` its latest seq.
+def stream_cursor_announce() -> int:
+    """Tells every dispatcher the latest seq given out; returns it (0: nothing numbered yet, nothing sent).
 
-    A consumer notices a dropped message by the `prev_seq` of the next one,
-    so the last events of a burst, when dropped, would wait for the group's
-    next change; this word from each sweep lets consumers repair them within
-    a sweep interval. Returns how many groups were told.
+    A dispatcher notices a dropped message when the next one arrives, so
+    the last events of a burst, if dropped, would wait for the next change;
+    this word from each sweep lets it repair them within a sweep interval.
+    It is sent every sweep, busy or idle: one message per process per
+    interval.
     """
-    floor = Event.objects.filter(numbered_at__gte=timezone.now() - timedelta(seconds=window_seconds)).aggregate(
-        seq=Min("seq")
-    )["seq"]
-    if floor is None:
-        return 0
-    latest = EventGroup.objects.filter(seq__gte=floor).values("group").annotate(seq=Max("seq")).order_by()
-    messages = [
-        (channel_group(row["group"]), {"type": "realtime.cursor", "group": row["group"], "seq": row["seq"]})
-        for row in latest
-    ]
-    async_to_sync(_send_in_order)(messages)
-    return len(messages)
+    seq = high_water_seq()
+    if seq:
+        async_to_sync(get_channel_layer().group_send)(EVENTS_GROUP, {"type": "realtime.cursor", "seq": seq})
+    return seq
 
 
 def relay_sweep() -> int:
     """The periodic safety net: number and publish what no commit hook did (or could),
-    tell recently active groups how far they have got, then prune."""
+    tell every dispatcher how far the stream has got, then prune."""
     published = relay_run()
-    group_cursors_announce(window_seconds=3 * settings.REALTIME_SWEEP_SECONDS)
+    stream_cursor_announce()
     events_prune()
     return published
 

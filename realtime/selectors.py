@@ -58,7 +58,7 @@ def resync_required(*, after_seq: int) -> bool:
 
 def events_after(
     *,
-    groups: Iterable[str],
+    groups: Iterable[str] | None,
     after_seq: int,
     up_to_seq: int | None = None,
     tables: Iterable[str] | None = None,
@@ -66,10 +66,19 @@ def events_after(
 ) -> list[ReplayEvent]:
     """The events any of `groups` may see with after_seq < seq <= up_to_seq, in seq order, each once.
 
-    Each group's stream is read on its (group, seq) index up to `limit`
-    rows; the first `limit` distinct seqs of their union are the answer.
+    `groups=None` reads the whole stream, for the dispatcher's repairs, which
+    sort events out to sockets themselves. Otherwise each group's stream is
+    read on its (group, seq) index up to `limit` rows, and the first `limit`
+    distinct seqs of their union are the answer.
     """
     tables = None if tables is None else list(tables)
+    if groups is None:
+        events = Event.objects.filter(seq__gt=after_seq)
+        if up_to_seq is not None:
+            events = events.filter(seq__lte=up_to_seq)
+        if tables is not None:
+            events = events.filter(table__in=tables)
+        return [_replay_event(event) for event in events.order_by("seq")[:limit]]
     seqs: set[int] = set()
     for group in set(groups):
         rows = EventGroup.objects.filter(group=group, seq__gt=after_seq)
@@ -79,19 +88,21 @@ def events_after(
             rows = rows.filter(event__table__in=tables)
         seqs.update(rows.order_by("seq").values_list("seq", flat=True)[:limit])
     wanted = sorted(seqs)[:limit]
-    return [
-        ReplayEvent(
-            seq=event.seq,
-            table=event.table,
-            event_type=event.type,
-            record=TABLES[event.table].ordered(event.record),
-            old_record=TABLES[event.table].ordered(event.old_record),
-            commit_timestamp=event.numbered_at,
-            data=change_data(event),
-            groups=frozenset(event.audience),
-        )
-        for event in Event.objects.filter(seq__in=wanted).order_by("seq")
-    ]
+    return [_replay_event(event) for event in Event.objects.filter(seq__in=wanted).order_by("seq")]
+
+
+def _replay_event(event: Event) -> ReplayEvent:
+    table = TABLES[event.table]
+    return ReplayEvent(
+        seq=event.seq,
+        table=event.table,
+        event_type=event.type,
+        record=table.ordered(event.record),
+        old_record=table.ordered(event.old_record),
+        commit_timestamp=event.numbered_at,
+        data=change_data(event),
+        groups=frozenset(event.audience),
+    )
 
 
 @dataclass(frozen=True)

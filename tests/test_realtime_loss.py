@@ -1,9 +1,10 @@
 """Loss repair on a real server whose channel layer drops: a Redis layer of capacity 1
 throws messages away as soon as the process falls one behind, yet every client still
-gets every event it is owed, once, in seq order, because the consumer notices each
-gap in a group's prev_seq chain and reads the missing events from the outbox.
+gets every event it is owed, once, in seq order, because the process's dispatcher
+notices each gap in the stream's seqs and reads the missing events from the outbox.
 """
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,6 +21,8 @@ pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 PRODUCTS_PER_SHOP = 8
 DELIVERY_TIMEOUT = 20  # for all the sockets together
+# Broadcasts a second on the sockets' topic while the burst is published, inside the frame rate limit.
+CHATTER_RATE = 80
 
 
 def binding(table: str, filter_=None) -> dict:
@@ -52,11 +55,25 @@ def test_every_socket_gets_every_event_it_is_owed_in_order_despite_drops(daphne_
 
     # Two customers fill their carts and check out at once through the dropping server: each checkout
     # commits dozens of events (orders, lines, stock, emptied cart, staff notifications) that the
-    # server's relay publishes back to back, far faster than its sockets drain them.
+    # server's relay publishes back to back, while a chatty socket's broadcasts to everyone on the
+    # topic keep the process's channel-layer queue full, as a busy channel does.
+    chatter = phoenix_sockets.open("chatter", websocket_url=server.websocket_url, apikey=cast.anonymous.apikey)
+    chatter.join("burst")
+    checked_out = threading.Event()
+
+    def chat():
+        while not checked_out.is_set():
+            chatter.push("realtime:burst", "broadcast", {"type": "broadcast", "event": "typing", "payload": {}})
+            time.sleep(1 / CHATTER_RATE)
+
+    chatting = threading.Thread(target=chat, name="chatter", daemon=True)
+    chatting.start()
     lines = [(product.pk, 1) for shelf in shelves for product in shelf]
     shoppers = [ApiClient(server, customer.apikey) for customer in (cast.customer_a, cast.customer_b)]
     with ThreadPoolExecutor(len(shoppers)) as pool:
         placed = list(pool.map(lambda api: api.checkout(*lines), shoppers))
+    checked_out.set()
+    chatting.join(5)
     assert [len(orders) for orders in placed] == [2, 2]
 
     shortfalls, deadline = [], time.monotonic() + DELIVERY_TIMEOUT

@@ -68,8 +68,8 @@ class JoinedChannel:
     since: int | None
     # The user the channel was authorized for (None: anonymous).
     joined_as: object | None = None
-    # Live events up to this seq already reached the channel through its replay.
-    replayed_through: int = 0
+    # Live events up to this seq are not the channel's: they came before its join, or through its replay.
+    live_after: int = 0
     tracked: bool = field(default=False)
 
     @property

@@ -3,8 +3,14 @@
 import threading
 from contextlib import contextmanager
 
-from django.db import connection
+import redis
+from django.conf import settings
 
+from django.db import connection
+from django.utils import timezone
+
+from realtime import relay
+from realtime.models import Event
 from realtime.relay import relay_lock
 
 
@@ -51,3 +57,25 @@ def relay_held_elsewhere():
     finally:
         release.set()
         join(started)
+
+
+def lost_in_the_channel_layer(**fields) -> int:
+    """An event the relay numbered and sent to `rt.events`, but the channel layer dropped:
+    only the outbox has it. Returns its seq."""
+    event = Event.objects.create(**fields)
+    relay._number_batch(relay.BATCH_SIZE)
+    event.refresh_from_db()
+    event.published_at = timezone.now()
+    event.save(update_fields=["published_at"])
+    return event.seq
+
+
+def kill_blocking_channel_layer_reads() -> int:
+    """Cuts the Redis connections blocked reading this database's channel layer, as a Redis restart
+    would; the receive waiting on each fails. Returns how many were cut."""
+    store = redis.Redis.from_url(settings.REDIS_URL)
+    database = str(store.connection_pool.connection_kwargs.get("db", 0))
+    blocked = [client["id"] for client in store.client_list() if client["db"] == database and "pop" in client["cmd"]]
+    for client_id in blocked:
+        store.client_kill_filter(_id=client_id)
+    return len(blocked)

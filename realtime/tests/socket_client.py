@@ -22,6 +22,7 @@ from django.db import connections
 
 from accounts.services import api_token_create
 from realtime.routing import websocket_urlpatterns
+from realtime.socket.dispatcher import stop_process_dispatcher
 from tests import factories
 
 APPLICATION = URLRouter(websocket_urlpatterns)
@@ -186,10 +187,11 @@ def anyio_backend():
 
 @pytest.fixture
 async def socket_test_environment():
-    """Each test starts with no presence left by earlier ones, and lets go of the test
-    database afterwards (the consumer's database work runs in a worker thread)."""
+    """Each test starts with no presence left by earlier ones and with a fresh dispatcher, and lets
+    go of the test database afterwards (the consumer's database work runs in a worker thread)."""
     store = redis.Redis.from_url(settings.REDIS_URL)
     for key in store.scan_iter(match="zora:presence:*"):
         store.delete(key)
     yield
+    await stop_process_dispatcher()
     await in_db(connections.close_all)()

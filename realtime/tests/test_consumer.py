@@ -17,6 +17,8 @@ from realtime import relay, selectors
 from realtime.models import Event
 from realtime.publication import TABLES, change_data
 from realtime.services import events_prune
+from realtime.socket.dispatcher import process_dispatcher
+from realtime.tests.harness import kill_blocking_channel_layer_reads, lost_in_the_channel_layer
 from realtime.tests.socket_client import (  # noqa: F401 (fixtures)
     SocketClient,
     anyio_backend,
@@ -113,9 +115,36 @@ async def test_a_silent_socket_is_closed(settings):
 
 
 async def test_a_failure_while_delivering_closes_the_socket_so_the_client_resumes():
-    client = await connected()
-    await get_channel_layer().group_send("rt.public", {"type": "realtime.event", "group": "public"})
+    client, _ = await subscribed(None, "realtime:everything", binding())
+    # The next event of the stream, carrying no encoded data to splice into its frame.
+    broken = {
+        "type": "realtime.event",
+        "seq": process_dispatcher().last + 1,
+        "audience": ["public"],
+        "table": "products",
+        "event_type": "INSERT",
+        "record": {},
+        "old_record": None,
+        "data": None,
+    }
+    await get_channel_layer().group_send(relay.EVENTS_GROUP, broken)
     assert await client.closed_with() == 1011
+    await client.disconnect()
+
+
+
+async def test_a_socket_whose_channel_layer_connection_dies_is_closed():
+    client = await connected()
+    # The process reads the channel layer once for all its receivers; each cut fails whichever holds the
+    # read, the dispatcher (which carries on) or the socket (which must close).
+    for _ in range(20):
+        await in_db(kill_blocking_channel_layer_reads)()
+        output = await client.communicator.receive_output(0.3) if not await client.communicator.receive_nothing(0.3) else None
+        if output is not None:
+            assert output == {"type": "websocket.close", "code": 1011}
+            break
+    else:
+        pytest.fail("the socket stayed open on a dead channel layer")
     await client.disconnect()
 
 
@@ -423,21 +452,15 @@ async def test_since_behind_the_retention_window_asks_for_a_resync(settings):
 
 
 def _number_and_lose_in_the_channel_layer(notification):
-    """An update the relay numbered and sent, but the channel layer dropped."""
-    table = TABLES["notifications"]
-    record = table.record(notification)
-    event = Event.objects.create(
+    """An update of `notification` the channel layer dropped."""
+    record = TABLES["notifications"].record(notification)
+    return lost_in_the_channel_layer(
         table="notifications",
         type="UPDATE",
         record={**record, "title": "lost"},
         old_record=record,
         audience=[f"user.{notification.user_id}"],
     )
-    relay._number_batch(relay.BATCH_SIZE)
-    event.refresh_from_db()
-    event.published_at = timezone.now()
-    event.save(update_fields=["published_at"])
-    return event.seq
 
 
 async def test_a_message_dropped_by_the_channel_layer_is_repaired_from_the_outbox_in_order():
@@ -458,7 +481,7 @@ async def test_a_message_dropped_by_the_channel_layer_is_repaired_from_the_outbo
     await client.disconnect()
 
 
-async def test_a_dropped_last_event_is_repaired_when_the_sweep_announces_the_group_cursor():
+async def test_a_dropped_last_event_is_repaired_when_the_sweep_announces_the_stream_cursor():
     user, key = await in_db(user_with_token)()
     client, _ = await subscribed(key, "realtime:inbox", binding("notifications"))
     notification = await in_db(notification_create)(user=user, type="system", title="first")
@@ -466,11 +489,11 @@ async def test_a_dropped_last_event_is_repaired_when_the_sweep_announces_the_gro
     lost_seq = await in_db(_number_and_lose_in_the_channel_layer)(notification)
     await client.nothing_more()
 
-    await in_db(relay.group_cursors_announce)(window_seconds=60)
+    await in_db(relay.stream_cursor_announce)()
 
     repaired = await client.expect("postgres_changes")
     assert (repaired.payload["data"]["seq"], repaired.payload["data"]["record"]["title"]) == (lost_seq, "lost")
-    await in_db(relay.group_cursors_announce)(window_seconds=60)
+    await in_db(relay.stream_cursor_announce)()
     await client.nothing_more()
     await client.disconnect()
 

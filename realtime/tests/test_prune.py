@@ -70,7 +70,7 @@ def test_seqs_continue_after_everything_was_pruned():
 
     _numbered(user, 1, "after")
     assert Event.objects.get().seq == high_water + 1
-    assert EventGroup.objects.get(group=f"user.{user.pk}").prev_seq == high_water
+    assert EventGroup.objects.get(group=f"user.{user.pk}").seq == high_water + 1
 
 
 def test_pruning_in_batches_removes_the_whole_prefix(monkeypatch):

@@ -1,22 +1,20 @@
 """The relay against real PostgreSQL commits and a real channels-redis layer:
-seqs follow commit order, never repeat or skip, and every audience group
-receives its events with an unbroken prev_seq chain."""
+seqs follow commit order, never repeat or skip, and each event is one message
+to the dispatchers' group, in seq order."""
 
 import asyncio
 import json
 import threading
-from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.test import override_settings
-from django.utils import timezone
 
 from accounts.models import Notification
 from realtime.models import Event, EventGroup
-from realtime.relay import group_cursors_announce, relay_lock, relay_run, relay_sweep
+from realtime.relay import EVENTS_GROUP, relay_lock, relay_run, relay_sweep, stream_cursor_announce
 from realtime.selectors import events_after, high_water_seq
 from realtime.tests.harness import in_thread, join, relay_held_elsewhere
 from tests import factories
@@ -42,10 +40,10 @@ def layer():
     async_to_sync(channel_layer.flush)()
 
 
-def _listen(layer, *groups):
+def _listen(layer):
+    """A channel in the group every process's dispatcher listens on."""
     channel = async_to_sync(layer.new_channel)()
-    for group in groups:
-        async_to_sync(layer.group_add)(f"rt.{group}", channel)
+    async_to_sync(layer.group_add)(EVENTS_GROUP, channel)
     return channel
 
 
@@ -153,9 +151,9 @@ def test_a_commit_that_finds_the_relay_busy_is_published_by_the_holder():
     assert event.seq is not None and event.published_at is not None
 
 
-def test_messages_reach_each_group_with_an_unbroken_prev_seq_chain(layer):
+def test_each_event_is_one_message_in_seq_order_naming_its_audience(layer):
     alice, bob = factories.UserFactory(), factories.UserFactory()
-    channel = _listen(layer, f"user.{alice.pk}", f"user.{bob.pk}", "public")
+    channel = _listen(layer)
     baseline = high_water_seq()
 
     _notify(alice, "for alice 1")
@@ -163,43 +161,36 @@ def test_messages_reach_each_group_with_an_unbroken_prev_seq_chain(layer):
     product = factories.ProductFactory()
     _notify(alice, "for alice 2")
 
-    expected = EventGroup.objects.filter(
-        seq__gt=baseline, group__in=[f"user.{alice.pk}", f"user.{bob.pk}", "public"]
-    ).count()
-    messages = _receive_all(layer, channel, expected)
+    events = list(Event.objects.filter(seq__gt=baseline).order_by("seq"))
+    messages = _receive_all(layer, channel, len(events))
 
-    assert [message["seq"] for message in messages] == sorted(message["seq"] for message in messages)
-    by_group = {}
-    for message in messages:
-        by_group.setdefault(message["group"], []).append(message)
-    for group, chain in by_group.items():
-        for previous, current in zip(chain, chain[1:], strict=False):
-            assert current["prev_seq"] == previous["seq"], f"broken chain in {group}"
-    alice_titles = [message["record"]["title"] for message in by_group[f"user.{alice.pk}"]]
-    assert alice_titles == ["for alice 1", "for alice 2"]
-    assert [message["record"]["title"] for message in by_group[f"user.{bob.pk}"]] == ["for bob"]
-    public_products = [message["record"]["id"] for message in by_group["public"] if message["table"] == "products"]
-    assert product.pk in public_products
+    assert [message["seq"] for message in messages] == list(range(baseline + 1, baseline + 1 + len(events)))
+    assert [message["audience"] for message in messages] == [event.audience for event in events]
+    assert all(message["type"] == "realtime.event" for message in messages)
+    titles = [message["record"]["title"] for message in messages if message["table"] == "notifications"]
+    assert titles == ["for alice 1", "for bob", "for alice 2"]
+    (insert,) = [m for m in messages if m["table"] == "products" and m["record"]["id"] == product.pk]
+    assert "public" in insert["audience"]
 
-    data = json.loads(by_group[f"user.{alice.pk}"][0]["data"])
+    first = next(message for message in messages if message["table"] == "notifications")
+    data = json.loads(first["data"])
     assert data["schema"] == "public" and data["table"] == "notifications" and data["type"] == "INSERT"
-    assert data["seq"] == by_group[f"user.{alice.pk}"][0]["seq"]
+    assert data["seq"] == first["seq"]
     assert data["errors"] is None and data["old_record"] is None
     assert {"name": "title", "type": "varchar"} in data["columns"]
     assert data["commit_timestamp"].endswith("Z")
 
 
-def test_the_first_event_of_a_new_group_has_no_prev_seq():
-    user = factories.UserFactory()  # its profile is the first event of user.<id>
-    _notify(user, "second")
-    first, second = EventGroup.objects.filter(group=f"user.{user.pk}").order_by("seq")
-    assert first.prev_seq is None
-    assert second.prev_seq == first.seq
+def test_each_event_is_filed_under_every_group_of_its_audience_for_replays():
+    user = factories.UserFactory()
+    notification = _notify(user, "filed")
+    event = Event.objects.get(table="notifications", record__id=notification.pk)
+    assert list(EventGroup.objects.filter(event=event).values_list("group", "seq")) == [(f"user.{user.pk}", event.seq)]
 
 
 def test_a_rolled_back_transaction_publishes_nothing(layer):
     user = factories.UserFactory()
-    channel = _listen(layer, f"user.{user.pk}")
+    channel = _listen(layer)
     with pytest.raises(RuntimeError), transaction.atomic():
         Notification.objects.create(user=user, type="system", title="rolled back")
         raise RuntimeError("refused")
@@ -216,9 +207,9 @@ def test_the_sweep_republishes_what_a_failed_publish_left_unconfirmed(layer):
     stranded = list(Event.objects.filter(table="notifications", record__title__startswith="lost").order_by("seq"))
     assert all(event.seq is not None and event.published_at is None for event in stranded)
 
-    channel = _listen(layer, f"user.{user.pk}")
+    channel = _listen(layer)
     assert relay_sweep() == 3
-    messages = _receive_all(layer, channel, 3)
+    messages = _receive_all(layer, channel, 4)[:3]  # then the sweep's cursor
     assert [message["seq"] for message in messages] == [event.seq for event in stranded]
     assert [message["record"]["id"] for message in messages] == [notification.pk for notification in lost]
     assert not Event.objects.filter(published_at__isnull=True).exists()
@@ -234,30 +225,26 @@ def test_the_sweep_numbers_rows_no_commit_hook_published():
     assert not Event.objects.filter(published_at__isnull=True).exists()
 
 
-def test_the_sweep_tells_each_recently_active_group_its_latest_seq(layer):
+def test_the_sweep_tells_the_dispatchers_the_latest_seq(layer):
     alice, bob = factories.UserFactory(), factories.UserFactory()
     _notify(alice, "one")
-    _notify(alice, "two")
-    _notify(bob, "three")
-    channel = _listen(layer, f"user.{alice.pk}", f"user.{bob.pk}")
+    _notify(bob, "two")
+    channel = _listen(layer)
 
-    assert group_cursors_announce(window_seconds=60) >= 2
+    relay_sweep()
 
-    latest = {}
-    for _ in range(2):
-        message = _receive_all(layer, channel, 1)[0]
-        assert message["type"] == "realtime.cursor"
-        latest[message["group"]] = message["seq"]
-    assert latest == {
-        group: EventGroup.objects.filter(group=group).order_by("-seq").values_list("seq", flat=True)[0]
-        for group in (f"user.{alice.pk}", f"user.{bob.pk}")
-    }
+    (message,) = _receive_all(layer, channel, 1)
+    assert message == {"type": "realtime.cursor", "seq": high_water_seq()}
+    assert high_water_seq() == Event.objects.order_by("-seq").values_list("seq", flat=True)[0]
 
 
-def test_groups_with_nothing_recent_are_not_told():
-    _notify(factories.UserFactory(), "long ago")
-    Event.objects.filter(numbered_at__isnull=False).update(numbered_at=timezone.now() - timedelta(hours=1))
-    assert group_cursors_announce(window_seconds=60) == 0
+def test_an_empty_stream_announces_nothing(layer):
+    channel = _listen(layer)
+    assert stream_cursor_announce() == 0
+    _notify(factories.UserFactory(), "first")
+    assert stream_cursor_announce() == high_water_seq()
+    (message,) = _receive_all(layer, channel, 1 + high_water_seq())[-1:]
+    assert message == {"type": "realtime.cursor", "seq": high_water_seq()}
 
 
 def test_the_relay_can_run_from_async_code():
