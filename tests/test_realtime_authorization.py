@@ -22,6 +22,7 @@ from realtime.selectors import high_water_seq
 from support.models import Conversation, EmailMessage, EmailThread
 from support.services import conversation_send_message, conversation_start, thread_add_message, thread_create
 from tests import factories
+from tests.live.outbox import wait_until_numbered
 from vendors.services import application_approve, application_start_review, application_submit
 
 pytest_plugins = ["tests.live.plugin"]
@@ -145,6 +146,7 @@ def test_each_change_reaches_exactly_the_sockets_allowed_to_see_it(daphne_server
     baseline = high_water_seq()
 
     act_in_every_role(cast)
+    wait_until_numbered()
 
     events = list(Event.objects.filter(seq__gt=baseline).order_by("seq"))
     assert {event.table for event in events} == set(TABLES), "the scenario must change every published table"

@@ -15,6 +15,7 @@ from realtime.policies import PUBLIC, groups_for_user
 from realtime.selectors import high_water_seq
 from tests import factories
 from tests.live.api import ApiClient
+from tests.live.outbox import wait_until_numbered
 
 pytest_plugins = ["tests.live.plugin"]
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -75,6 +76,7 @@ def test_every_socket_gets_every_event_it_is_owed_in_order_despite_drops(daphne_
     checked_out.set()
     chatting.join(5)
     assert [len(orders) for orders in placed] == [2, 2]
+    wait_until_numbered()
 
     shortfalls, deadline = [], time.monotonic() + DELIVERY_TIMEOUT
     for actor, socket in sockets.items():

@@ -65,13 +65,15 @@ def _require_real_services():
         pytest.fail("the live tests need PostgreSQL and Redis: run them via `make test`")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def shared_daphne(django_db_setup):
-    """One default-configured server for every test that needs nothing special of it.
+    """One default-configured server for the tests of a module that need nothing special of it.
 
     It holds no state of its own between tests (events, seqs and identities
     live in the database, which each test starts empty), and starting a
-    process per test would cost seconds each.
+    process per test would cost seconds each. It lives no longer than its
+    module: its relay sweeps would otherwise reach the in-process tests that
+    share its database and Redis.
     """
     _require_real_services()
     server = LiveServer(env=_server_env(), name="daphne").start()
