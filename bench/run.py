@@ -143,6 +143,7 @@ def main() -> None:
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="repeatable; default: all")
     parser.add_argument("--out", default="docs/performance.md")
     parser.add_argument("--migrate", action="store_true", help="migrate the database first (a fresh one)")
+    parser.add_argument("--keep", metavar="DIR", help="keep server logs and raw results in DIR instead of a temp dir")
     arguments = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zora.settings")
@@ -156,8 +157,13 @@ def main() -> None:
 
     services = Services(os.environ["DATABASE_URL"], os.environ["REDIS_URL"])
     scenarios = arguments.scenario or list(SCENARIOS)
-    with tempfile.TemporaryDirectory(prefix="zora-bench-") as work_dir:
-        results = run_bench(PROFILES[arguments.profile], scenarios, services, Path(work_dir))
+    if arguments.keep:
+        work_dir = Path(arguments.keep).resolve()
+        work_dir.mkdir(parents=True, exist_ok=True)
+        results = run_bench(PROFILES[arguments.profile], scenarios, services, work_dir)
+    else:
+        with tempfile.TemporaryDirectory(prefix="zora-bench-") as temp_dir:
+            results = run_bench(PROFILES[arguments.profile], scenarios, services, Path(temp_dir))
     results_path = ROOT / "bench" / "results" / f"{arguments.profile}.json"
     results_path.parent.mkdir(exist_ok=True)
     results_path.write_text(json.dumps(results, indent=2) + "\n")

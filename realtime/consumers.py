@@ -52,10 +52,11 @@ FRAME_BURST = 200
 REPLAY_PAGE = 1000
 PORTALS = ("app", "vendor", "dashboard")
 
-# Close codes: RFC 6455's, and 4000–4999 for the application's own.
-CLOSE_POLICY_VIOLATION = 1008
-CLOSE_MESSAGE_TOO_BIG = 1009
-CLOSE_INTERNAL_ERROR = 1011
+# Close codes, all in the 4000–4999 range RFC 6455 leaves to applications: daphne (autobahn) refuses
+# to send any other code but 1000, so RFC 6455's 1008/1009/1011 become 4008/4009/4011.
+CLOSE_POLICY_VIOLATION = 4008
+CLOSE_MESSAGE_TOO_BIG = 4009
+CLOSE_INTERNAL_ERROR = 4011
 CLOSE_BAD_REQUEST = 4000
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_IDLE = 4408

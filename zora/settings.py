@@ -136,12 +136,14 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# Connections each process may hold per Redis client; past it, callers wait their turn.
+REDIS_POOL_SIZE = env.int("REDIS_POOL_SIZE", default=100)
 if REDIS_URL:
     _layer = env.str("CHANNEL_LAYER", default="core")
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": {
-                "core": "channels_redis.core.RedisChannelLayer",
+                "core": "realtime.layers.WaitingRedisChannelLayer",
                 "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
             }[_layer],
             # channels-redis blocks up to 5 s per poll; redis-py 8's 5 s default socket
@@ -152,6 +154,7 @@ if REDIS_URL:
                         "address": REDIS_URL,
                         "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT", default=30.0),
                         "socket_connect_timeout": 5,
+                        "max_connections": REDIS_POOL_SIZE,
                     }
                 ]
             },

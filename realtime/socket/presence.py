@@ -98,7 +98,9 @@ class RedisPresenceStore(PresenceStore):
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = self._clients[loop] = redis.Redis.from_url(self._url)
+            # A pool that waits rather than raising when a burst of sockets wants more connections.
+            pool = redis.BlockingConnectionPool.from_url(self._url, max_connections=settings.REDIS_POOL_SIZE)
+            client = self._clients[loop] = redis.Redis(connection_pool=pool)
         return client
 
     @staticmethod

@@ -95,7 +95,7 @@ async def test_unknown_events_and_unjoined_topics_get_error_replies():
 async def test_an_oversized_frame_closes_the_socket_as_too_big(vsn):
     client = await connected(vsn=vsn)
     await client.send("phoenix", "heartbeat", {"padding": "x" * (64 * 1024)})
-    assert await client.closed_with() == 1009
+    assert await client.closed_with() == 4009
     await client.disconnect()
 
 
@@ -103,7 +103,7 @@ async def test_a_flooding_client_is_closed_for_policy_violation():
     client = await connected()
     for _ in range(400):
         await client.send("phoenix", "heartbeat", {})
-    assert await client.closed_with() == 1008
+    assert await client.closed_with() == 4008
     await client.disconnect()
 
 
@@ -128,7 +128,7 @@ async def test_a_failure_while_delivering_closes_the_socket_so_the_client_resume
         "data": None,
     }
     await get_channel_layer().group_send(relay.EVENTS_GROUP, broken)
-    assert await client.closed_with() == 1011
+    assert await client.closed_with() == 4011
     await client.disconnect()
 
 
@@ -141,7 +141,7 @@ async def test_a_socket_whose_channel_layer_connection_dies_is_closed():
         await in_db(kill_blocking_channel_layer_reads)()
         output = await client.communicator.receive_output(0.3) if not await client.communicator.receive_nothing(0.3) else None
         if output is not None:
-            assert output == {"type": "websocket.close", "code": 1011}
+            assert output == {"type": "websocket.close", "code": 4011}
             break
     else:
         pytest.fail("the socket stayed open on a dead channel layer")

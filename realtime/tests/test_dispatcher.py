@@ -160,7 +160,7 @@ async def test_a_socket_that_falls_too_far_behind_is_closed_so_it_resumes(monkey
     for index in range(3):
         await in_db(_notify_unpublished)(user, f"lost {index}")
     await in_db(relay.stream_cursor_announce)()
-    assert await client.closed_with() == 1011
+    assert await client.closed_with() == 4011
     await client.disconnect()
 
 
@@ -190,7 +190,7 @@ async def test_a_database_replaced_under_the_process_closes_its_sockets():
     # As if the process had handed out events of a stream the database no longer has.
     process_dispatcher().last += 100
     newcomer = await connected(apikey=key)
-    assert await client.closed_with() == 1011
+    assert await client.closed_with() == 4011
     assert (await newcomer.join("realtime:inbox", postgres_changes(binding("notifications"))))["status"] == "ok"
     await newcomer.expect("system")
     await in_db(notification_create)(user=user, type="system", title="in the new stream")

@@ -75,7 +75,7 @@ def test_healthz_checks_the_database_and_the_channel_layer(client):
     body = response.json()
     assert body["status"] == "ok"
     assert body["checks"]["database"]["status"] == "ok"
-    assert body["checks"]["channel_layer"] == {"status": "ok", "backend": "RedisChannelLayer"}
+    assert body["checks"]["channel_layer"] == {"status": "ok", "backend": "WaitingRedisChannelLayer"}
 
 
 @pytest.mark.django_db

@@ -81,6 +81,11 @@ class PhoenixSocket:
         frames = self.inbox.drain(lambda m: m["event"] == "postgres_changes", quiet_for)
         return [frame["payload"]["data"] for frame in frames]
 
+    def close_frame(self, timeout: float) -> tuple[int | None, str]:
+        """The code and reason the server closed the socket with."""
+        assert self.closed.wait(timeout), f"{self.name}: the server did not close the socket"
+        return self._connection.close_code, self._connection.close_reason
+
     def close(self):
         self._exit_stack.close()
         self._reader.join(timeout=5)
