@@ -16,7 +16,6 @@ import asyncio
 import logging
 import threading
 from contextlib import contextmanager
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -24,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from realtime import metrics
+from realtime.layer_loop import run_on_layer_loop
 from realtime.models import Event, EventGroup, SeqCursor
 from realtime.publication import TABLES, change_data
 from realtime.selectors import high_water_seq
@@ -64,21 +64,24 @@ def relay_lock():
 
 
 def relay_run(*, batch_size: int = BATCH_SIZE) -> int:
-    """Number what has committed, then publish what is numbered; returns how many events were sent.
+    """Number what has committed and publish it; returns how many events were sent.
 
-    Numbering does not wait for the channel layer: while it is down, seqs
-    still advance (REST catch-up and replays keep working) and the events
-    are sent once it is back.
+    This runs after every capturing commit, so it is the commit-to-socket
+    latency: a handful of round trips. Numbering does not wait for the
+    channel layer: while it is down, seqs still advance (REST catch-up and
+    replays keep working), and the sweep sends what stayed unconfirmed.
     """
     published = 0
     while True:
         with relay_lock() as held:
             if not held:
                 return published
-            while _number_batch(batch_size):
-                pass
-            while sent := _publish_batch(batch_size):
-                published += sent
+            while True:
+                events = _number_batch(batch_size)
+                if events:
+                    published += _publish(events)
+                if len(events) < batch_size:
+                    break
         # A commit whose own run found us holding the lock left its rows to us.
         if not Event.objects.filter(seq__isnull=True).exists():
             return published
@@ -89,8 +92,8 @@ def relay_after_commit():
     relay_run()
 
 
-def _number_batch(batch_size: int) -> int:
-    """Gives the next seqs, in id order, to committed rows that have none; returns how many.
+def _number_batch(batch_size: int) -> list[Event]:
+    """Gives the next seqs, in id order, to committed rows that have none; returns them.
 
     Seqs are gapless: each is the previous one plus one, given under the
     relay's lock in one transaction with the stream cursor, so a dispatcher
@@ -99,8 +102,8 @@ def _number_batch(batch_size: int) -> int:
     with transaction.atomic():
         events = list(Event.objects.filter(seq__isnull=True).order_by("id")[:batch_size])
         if not events:
-            return 0
-        seq = high_water_seq()
+            return []
+        seq = _advance_cursor(len(events)) - len(events)
         numbered_at = timezone.now()
         memberships = []
         for event in events:
@@ -109,23 +112,40 @@ def _number_batch(batch_size: int) -> int:
             memberships.extend(EventGroup(event=event, group=group, seq=seq) for group in event.audience)
         Event.objects.bulk_update(events, ["seq", "numbered_at"])
         EventGroup.objects.bulk_create(memberships)
-        SeqCursor.objects.update_or_create(stream=SeqCursor.STREAM, defaults={"last_seq": seq})
     for event in events:
         metrics.EVENTS_CAPTURED.labels(event.table).inc()
-    return len(events)
+    return events
 
 
-def _publish_batch(batch_size: int) -> int:
-    """Sends the oldest numbered, unconfirmed events in seq order, one message each; returns how many.
+def _advance_cursor(count: int) -> int:
+    """Moves the stream cursor on by `count` in one statement; returns the new last seq."""
+    table = connection.ops.quote_name(SeqCursor._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + %s WHERE stream = %s RETURNING last_seq",
+            [count, SeqCursor.STREAM],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
+    SeqCursor.objects.create(stream=SeqCursor.STREAM, last_seq=count)
+    return count
 
-    Besides the rows just numbered, these include rows a process numbered
-    but died (or lost the channel layer) before confirming. Only the
-    relay's holder publishes, so none of them is in flight elsewhere;
-    dispatchers drop any duplicate by seq.
+
+def _republish_batch(batch_size: int) -> int:
+    """Sends the oldest numbered, unconfirmed events again, in seq order; returns how many.
+
+    These are rows a process numbered but died (or lost the channel layer)
+    before confirming. Only the relay's holder publishes, so none of them is
+    in flight elsewhere; dispatchers drop any duplicate by seq, and have
+    already read from the outbox any they noticed missing.
     """
     events = list(Event.objects.filter(seq__isnull=False, published_at__isnull=True).order_by("seq")[:batch_size])
-    if not events:
-        return 0
+    return _publish(events) if events else 0
+
+
+def _publish(events: list[Event]) -> int:
+    """One message per event, in seq order, then the events are marked confirmed."""
     messages = []
     for event in events:
         table = TABLES[event.table]
@@ -141,7 +161,7 @@ def _publish_batch(batch_size: int) -> int:
                 "data": change_data(event),
             }
         )
-    async_to_sync(_send_in_order)(messages)
+    run_on_layer_loop(_send_in_order, messages)
     Event.objects.filter(pk__in=[event.pk for event in events]).update(published_at=timezone.now())
     metrics.EVENTS_PUBLISHED.inc(len(events))
     return len(events)
@@ -170,7 +190,7 @@ def stream_cursor_announce() -> int:
     """
     seq = high_water_seq()
     if seq:
-        async_to_sync(get_channel_layer().group_send)(EVENTS_GROUP, {"type": "realtime.cursor", "seq": seq})
+        run_on_layer_loop(get_channel_layer().group_send, EVENTS_GROUP, {"type": "realtime.cursor", "seq": seq})
     return seq
 
 
@@ -178,6 +198,10 @@ def relay_sweep() -> int:
     """The periodic safety net: number and publish what no commit hook did (or could),
     tell every dispatcher how far the stream has got, then prune."""
     published = relay_run()
+    with relay_lock() as held:
+        if held:
+            while sent := _republish_batch(BATCH_SIZE):
+                published += sent
     stream_cursor_announce()
     events_prune()
     return published

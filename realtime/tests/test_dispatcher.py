@@ -95,7 +95,7 @@ async def test_a_republished_event_is_handed_out_once():
     assert await _drain(subscription, 1) == [event.seq]
     event.published_at = None
     await in_db(event.save)()
-    assert await in_db(relay.relay_run)() == 1
+    assert await in_db(relay.relay_sweep)() == 1
     await _nothing_more(subscription)
 
 

@@ -14,6 +14,7 @@ from django.test import override_settings
 
 from accounts.models import Notification
 from realtime.models import Event, EventGroup
+from realtime.layer_loop import run_on_layer_loop
 from realtime.relay import EVENTS_GROUP, relay_lock, relay_run, relay_sweep, stream_cursor_announce
 from realtime.selectors import events_after, high_water_seq
 from realtime.tests.harness import in_thread, join, relay_held_elsewhere
@@ -35,9 +36,11 @@ def _notify(user, title):
 @pytest.fixture
 def layer():
     channel_layer = get_channel_layer()
-    async_to_sync(channel_layer.flush)()
+    # On the loop the relay publishes from: flushing closes every loop's Redis pool, and a pool
+    # can only be closed from its own loop.
+    run_on_layer_loop(channel_layer.flush)
     yield channel_layer
-    async_to_sync(channel_layer.flush)()
+    run_on_layer_loop(channel_layer.flush)
 
 
 def _listen(layer):
