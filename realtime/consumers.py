@@ -231,7 +231,6 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             if frame.event != "heartbeat":
                 await self._reply_error(frame, f"unknown event {frame.event!r} on topic phoenix")
                 return
-            await presence_store().refresh(self._tracked_topics(), self.socket_id)
             await self._reply(frame)
             return
         if frame.event == "phx_join":
@@ -497,10 +496,6 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         channel = self.channels.get(message["topic"])
         if channel is not None:
             await self._send_text(channel.topic, "presence_diff", dumps(message["diff"]), join_ref=channel.join_ref)
-
-    def _tracked_topics(self) -> list[str]:
-        topics = [channel.topic for channel in self.channels.values() if channel.tracked]
-        return topics + [ONLINE] if self.identity.is_authenticated else topics
 
     async def _track_online(self) -> None:
         """Everyone signed in is on realtime:online, with the portal they use."""

@@ -13,6 +13,7 @@ and a diff is `{joins: state, leaves: state}`; each meta carries `phx_ref`.
 import asyncio
 import hashlib
 import json
+import logging
 import secrets
 import time
 import weakref
@@ -23,8 +24,12 @@ from typing import NamedTuple
 import redis.asyncio as redis
 from django.conf import settings
 
-# A socket silent for 60 s is closed, and clients heartbeat every 25–30 s.
+logger = logging.getLogger(__name__)
+
+# A socket silent for 60 s is closed and untracked; a live process renews its sockets' entries
+# every REFRESH_SECONDS, so the entries of a process that died lapse within ENTRY_TTL_SECONDS.
 ENTRY_TTL_SECONDS = 90
+REFRESH_SECONDS = 30
 
 
 class PresenceEntry(NamedTuple):
@@ -61,8 +66,8 @@ class PresenceStore(ABC):
         """The live entries, and the lapsed ones this call removed."""
 
     @abstractmethod
-    async def refresh(self, topics, socket_id: str) -> None:
-        """Keep the socket's entries alive."""
+    async def refresh_held(self) -> None:
+        """Keep alive every entry this process's sockets hold."""
 
 
 class MemoryPresenceStore(PresenceStore):
@@ -84,7 +89,7 @@ class MemoryPresenceStore(PresenceStore):
     async def entries(self, topic):
         return list(self._topics.get(topic, {}).values()), []
 
-    async def refresh(self, topics, socket_id):
+    async def refresh_held(self):
         """Entries live as long as their socket in a single process: nothing lapses."""
 
 
@@ -93,6 +98,9 @@ class RedisPresenceStore(PresenceStore):
         self._url = url
         # redis.asyncio connections belong to the event loop that opened them.
         self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        # socket id -> the topics it is tracked on, for this process's sockets.
+        self._held: dict[str, set[str]] = defaultdict(set)
+        self._refreshers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def _client(self) -> redis.Redis:
         loop = asyncio.get_running_loop()
@@ -122,10 +130,17 @@ class RedisPresenceStore(PresenceStore):
             pipe.expire(entries_key, ENTRY_TTL_SECONDS)
             pipe.expire(expiry_key, ENTRY_TTL_SECONDS)
             previous, *_ = await pipe.execute()
+        self._held[socket_id].add(topic)
+        self._keep_refreshing()
         return None if previous is None else self._decode(previous)
 
     async def untrack(self, topic, socket_id):
         entries_key, expiry_key = self._keys(topic)
+        held = self._held.get(socket_id)
+        if held is not None:
+            held.discard(topic)
+            if not held:
+                del self._held[socket_id]
         async with self._client().pipeline(transaction=True) as pipe:
             pipe.hget(entries_key, socket_id)
             pipe.hdel(entries_key, socket_id)
@@ -153,18 +168,34 @@ class RedisPresenceStore(PresenceStore):
             lapsed = [item for item, was_removed in zip(lapsed, removed, strict=True) if was_removed]
         return [entry for _, entry in live], [entry for _, entry in lapsed]
 
-    async def refresh(self, topics, socket_id):
-        topics = list(topics)
-        if not topics:
+    async def refresh_held(self):
+        """One pipeline for all of the process's entries: heartbeats cost Redis nothing, which
+        matters when a thousand clients that connected together heartbeat together."""
+        if not self._held:
             return
         expires_at = time.time() + ENTRY_TTL_SECONDS
         async with self._client().pipeline(transaction=False) as pipe:
-            for topic in topics:
-                entries_key, expiry_key = self._keys(topic)
-                pipe.hset(expiry_key, socket_id, expires_at)
-                pipe.expire(entries_key, ENTRY_TTL_SECONDS)
-                pipe.expire(expiry_key, ENTRY_TTL_SECONDS)
+            for socket_id, topics in list(self._held.items()):
+                for topic in topics:
+                    entries_key, expiry_key = self._keys(topic)
+                    pipe.hset(expiry_key, socket_id, expires_at)
+                    pipe.expire(entries_key, ENTRY_TTL_SECONDS)
+                    pipe.expire(expiry_key, ENTRY_TTL_SECONDS)
             await pipe.execute()
+
+    def _keep_refreshing(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop not in self._refreshers:
+            self._refreshers[loop] = loop.create_task(self._refresh_forever())
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            try:
+                await self.refresh_held()
+            except Exception:
+                # The next round retries; entries outlive two missed rounds.
+                logger.exception("presence: renewing this process's entries failed")
 
 
 _memory_store = MemoryPresenceStore()
