@@ -100,6 +100,68 @@ def _api(rows: list[dict]) -> list[str]:
     return lines
 
 
+def _best_configuration(storm_rows: list[dict]) -> dict | None:
+    """The Zora configuration that held the highest rate (then the lowest p99 there)."""
+    ours = [row for row in storm_rows if row["target"].startswith("zora") and row["best"]]
+    if not ours:
+        return None
+    return max(ours, key=lambda row: (row["best"]["achieved_rate"], -row["best"]["latency_ms"]["p99"]))
+
+
+def _verdict(value, target, *, at_most: bool) -> str:
+    if value is None:
+        return "missed: no figure"
+    if (value <= target) if at_most else (value >= target):
+        return "met"
+    return f"missed by {abs(value - target) / target:.0%}"
+
+
+def _targets(scenarios: dict) -> list[str]:
+    """Each target of the issue against this run's figure, met or missed by how much."""
+    rows = []
+    storm = scenarios.get("storm")
+    if storm:
+        best_row = _best_configuration(storm)
+        best = best_row["best"] if best_row else None
+        by_target = {row["target"]: row["best"] for row in storm}
+        rate = best["achieved_rate"] if best else None
+        label = best_row["target"] if best_row else "no configuration held p99 ≤ 100 ms"
+        rows.append([f"storm: changes/s at p99 ≤ {TARGET_P99_MS} ms, nothing lost ({label})", "≥ 100", rate,
+                     _verdict(rate, 100, at_most=False)])
+        p50 = best["latency_ms"]["p50"] if best else None
+        rows.append(["storm: p50 at that rate", "≤ 10 ms", p50, _verdict(p50, 10, at_most=True)])
+        ceiling, peer = by_target.get("ceiling"), by_target.get("peer")
+        if ceiling and best:
+            share = best["delivered_per_second"] / ceiling["delivered_per_second"]
+            rows.append(["storm: delivered msgs/s vs the ceiling's", "≥ 50 %", f"{share:.0%}",
+                         _verdict(share, 0.5, at_most=False)])
+        if "peer" in by_target and best:
+            if peer:
+                ratio = best["achieved_rate"] / peer["achieved_rate"]
+                rows.append(["storm: held rate vs the peer's", "≥ 1.0×", f"{ratio:.2f}×",
+                             _verdict(ratio, 1.0, at_most=False)])
+            else:
+                rows.append(["storm: held rate vs the peer's", "≥ 1.0×",
+                             f"{rate} changes/s; the peer held none of the rates tried", "met"])
+    for row in scenarios.get("fanout", []):
+        if row["target"].startswith("zora"):
+            for figures in row["rows"]:
+                if figures["sockets"] == 1000:
+                    for kind in ("broadcast", "change"):
+                        value = figures[f"{kind}_last_ms"]
+                        rows.append([f"fan-out to 1,000 ({row['target']}, {kind}): last socket", "≤ 100 ms", value,
+                                     _verdict(value, 100, at_most=True)])
+    for row in scenarios.get("idle", []):
+        if row["target"].startswith("zora"):
+            rows.append([f"{row['sockets']} idle sockets ({row['target']}): RSS MB", "< 1024 (at 5,000)",
+                         row["server_rss_mb"], _verdict(row["server_rss_mb"], 1024, at_most=True)])
+            rows.append([f"{row['sockets']} idle sockets ({row['target']}): CPU % of a core", "< 10 (at 5,000)",
+                         row["server_cpu_percent"], _verdict(row["server_cpu_percent"], 10, at_most=True)])
+    if not rows:
+        return []
+    return ["### Targets", ""] + _table(["target", "goal", "this run", "verdict"], rows)
+
+
 SECTIONS = {"storm": _storm, "fanout": _fanout, "idle": _idle, "reconnect": _reconnect, "api": _api}
 
 
@@ -113,6 +175,7 @@ def results_markdown(results: dict) -> str:
         "Population: " + ", ".join(f"{count} {role}" for role, count in results["population"].items()) + ".",
         "",
     ]
+    lines += _targets(results["scenarios"])
     for name, render_section in SECTIONS.items():
         if name in results["scenarios"]:
             lines += render_section(results["scenarios"][name])

@@ -349,18 +349,25 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def _deliver_live(self) -> None:
         """Passes on the events the dispatcher queued for the socket, in seq order."""
+        queue = self.subscription.queue
         while True:
-            event = await self.subscription.queue.get()
+            # Everything waiting goes out under one hold of the lock: under load, one wake-up per batch.
+            events = [await queue.get()]
+            while not queue.empty():
+                events.append(queue.get_nowait())
             async with self.sending:
-                try:
-                    # The socket may have lost the event's groups (a revoked token) since it was queued.
-                    if not event.groups.isdisjoint(self.subscription.groups):
-                        await self._deliver(event)
-                except Exception:
-                    logger.exception("realtime socket %s failed to deliver seq %s", self.socket_id, event.seq)
-                    # Skipping the event would lose it: the client reconnects and resumes from its last seq.
-                    await self._refuse(CLOSE_INTERNAL_ERROR, "internal error: reconnect and resume from your last seq")
-                    return
+                for event in events:
+                    try:
+                        # The socket may have lost the event's groups (a revoked token) since it was queued.
+                        if not event.groups.isdisjoint(self.subscription.groups):
+                            await self._deliver(event)
+                    except Exception:
+                        logger.exception("realtime socket %s failed to deliver seq %s", self.socket_id, event.seq)
+                        # Skipping the event would lose it: the client reconnects and resumes from its last seq.
+                        await self._refuse(
+                            CLOSE_INTERNAL_ERROR, "internal error: reconnect and resume from your last seq"
+                        )
+                        return
 
     async def _deliver(self, event, *, only: JoinedChannel | None = None) -> None:
         """One frame per channel whose bindings match: all of them, or just `only` (a replay)."""
@@ -518,11 +525,12 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     # Framing
 
     async def _send_text(self, topic: str, event: str, payload_text: str, *, ref=None, join_ref=None) -> None:
-        await self.send(
-            text_data=self.serializer.encode(
+        # Straight to the server, as AsyncWebsocketConsumer.send would: this is every event's path.
+        if not self.closing:
+            text = self.serializer.encode(
                 join_ref=join_ref, ref=ref, topic=topic, event=event, payload_text=payload_text
             )
-        )
+            await self.base_send({"type": "websocket.send", "text": text})
 
     async def _push(self, topic: str, event: str, payload: dict, *, ref=None, join_ref=None) -> None:
         await self._send_text(topic, event, dumps(payload), ref=ref, join_ref=join_ref)
