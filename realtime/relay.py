@@ -99,6 +99,47 @@ def _number_batch(batch_size: int) -> list[Event]:
     relay's lock in one transaction with the stream cursor, so a dispatcher
     that has seen seq N knows the next one is N + 1.
     """
+    number = _number_in_one_statement if connection.vendor == "postgresql" else _number_with_the_orm
+    events = number(batch_size)
+    for event in events:
+        metrics.EVENTS_CAPTURED.labels(event.table).inc()
+    return events
+
+
+def _number_in_one_statement(batch_size: int) -> list[Event]:
+    """PostgreSQL: the cursor, the seqs and the group rows in one round trip. This runs after
+    every capturing commit, and the ORM's version cost three round trips and most of the relay's CPU."""
+    query = _NUMBERING_SQL.format(
+        event=connection.ops.quote_name(Event._meta.db_table),
+        group=connection.ops.quote_name(EventGroup._meta.db_table),
+        cursor=connection.ops.quote_name(SeqCursor._meta.db_table),
+    )
+    return list(Event.objects.raw(query, {"batch_size": batch_size, "stream": SeqCursor.STREAM}))
+
+
+# The cursor row is upserted, so a new database needs no setup.
+_NUMBERING_SQL = """
+WITH pending AS (
+    SELECT id, row_number() OVER (ORDER BY id) AS position
+    FROM {event} WHERE seq IS NULL ORDER BY id LIMIT %(batch_size)s
+), advanced AS (
+    INSERT INTO {cursor} AS cursor (stream, last_seq)
+    SELECT %(stream)s, count(*) FROM pending HAVING count(*) > 0
+    ON CONFLICT (stream) DO UPDATE SET last_seq = cursor.last_seq + excluded.last_seq
+    RETURNING last_seq - (SELECT count(*) FROM pending) AS before
+), numbered AS (
+    UPDATE {event} AS event SET seq = advanced.before + pending.position, numbered_at = now()
+    FROM pending, advanced WHERE event.id = pending.id
+    RETURNING event.*
+), grouped AS (
+    INSERT INTO {group} (event_id, "group", seq)
+    SELECT id, jsonb_array_elements_text(audience), seq FROM numbered
+)
+SELECT * FROM numbered ORDER BY seq
+"""
+
+
+def _number_with_the_orm(batch_size: int) -> list[Event]:
     with transaction.atomic():
         events = list(Event.objects.filter(seq__isnull=True).order_by("id")[:batch_size])
         if not events:
@@ -112,8 +153,6 @@ def _number_batch(batch_size: int) -> list[Event]:
             memberships.extend(EventGroup(event=event, group=group, seq=seq) for group in event.audience)
         Event.objects.bulk_update(events, ["seq", "numbered_at"])
         EventGroup.objects.bulk_create(memberships)
-    for event in events:
-        metrics.EVENTS_CAPTURED.labels(event.table).inc()
     return events
 
 
