@@ -211,12 +211,35 @@ class LoadGenerator:
 
 
 def run_writer(
-    services: Services, target: Target, work_dir: Path, population_path: Path, *args: str, ceiling_url=""
+    services: Services, target: Target, work_dir: Path, population_path: Path, *, ceiling_url: str,
+    action: str = "storm", rate: float = 0.0, changes: int = 0, writers: int = 1,
 ) -> dict:
-    """One writer run to completion; its output is the changes with their commit times."""
-    out_path = work_dir / "writer-result.json"
-    command = [PYTHON, "-m", "bench.writer", "--population", str(population_path), "--out", str(out_path), *args]
+    """Writer processes run to completion side by side; their output is the changes with their commit times.
+
+    Each writer is one thread of services calls, as one API worker would be,
+    so a rate past what one can commit needs several: `rate` and `changes`
+    are totals, shared between them.
+    """
+    command = [PYTHON, "-m", "bench.writer", "--population", str(population_path), "--action", action]
     if target.kind == "ceiling":
         command += ["--driver", "ceiling", "--ceiling-url", ceiling_url]
-    subprocess.run(command, cwd=ROOT, env=child_env(services, target), check=True, stdout=subprocess.DEVNULL)
-    return json.loads(out_path.read_text())
+    runs = []
+    for shard in range(writers):
+        out_path = work_dir / f"writer-result-{shard}.json"
+        share = changes // writers + (1 if shard < changes % writers else 0)
+        shard_command = command + [
+            "--out", str(out_path), "--shard", str(shard), "--shards", str(writers),
+            "--rate", str(rate / writers), "--changes", str(share),
+        ]
+        process = subprocess.Popen(shard_command, cwd=ROOT, env=child_env(services, target), stdout=subprocess.DEVNULL)
+        runs.append((process, out_path))
+    results = []
+    for process, out_path in runs:
+        if process.wait() != 0:
+            raise subprocess.CalledProcessError(process.returncode, process.args)
+        results.append(json.loads(out_path.read_text()))
+    if len(results) == 1:
+        return results[0]
+    changes_made = sorted((change for result in results for change in result["changes"]), key=lambda change: change[4])
+    elapsed = max(result["elapsed"] for result in results)
+    return {"changes": changes_made, "elapsed": elapsed, "achieved_rate": len(changes_made) / elapsed}

@@ -64,7 +64,7 @@ PROFILES = {
     "quick": Profile(
         "quick", customers=800, vendors=50, staff=150, admins=50,
         sizes=Sizes(
-            storm_rates=(10.0, 20.0, 40.0), storm_seconds=20, fanout_sockets=(1000,), idle_sockets=1000,
+            storm_rates=(25.0, 50.0, 100.0), storm_seconds=15, fanout_sockets=(1000, 5000), idle_sockets=5000,
             idle_seconds=20, reconnect_changes=500, reconnect_drain_seconds=15, api_clients=50, api_seconds=20,
             generators=2, drain_seconds=3,
         ),
@@ -75,7 +75,7 @@ PROFILES = {
     "full": Profile(
         "full", customers=800, vendors=50, staff=150, admins=50,
         sizes=Sizes(
-            storm_rates=(10.0, 20.0, 40.0, 80.0, 160.0), storm_seconds=60, fanout_sockets=(1000, 5000),
+            storm_rates=(25.0, 50.0, 75.0, 100.0, 150.0), storm_seconds=60, fanout_sockets=(1000, 5000),
             idle_sockets=5000, idle_seconds=60, reconnect_changes=500, reconnect_drain_seconds=30,
             api_clients=50, api_seconds=60, generators=2, drain_seconds=5,
         ),

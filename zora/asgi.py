@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP goes to Django, WebSocket to the real-time layer."""
 
 import asyncio
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -39,3 +40,12 @@ application = WithRelaySweep(
         }
     )
 )
+
+# A server process holds a thousand sockets' worth of long-lived objects (tasks,
+# queues, protocol state), and each full collection walks all of them: with the
+# default thresholds one ran every ~10 s under load and stopped the event loop,
+# every delivery with it, for 150-290 ms. What was loaded so far (Django, the
+# apps) is frozen out of collections, and a larger young generation lets the
+# per-event garbage die young, so full collections become rare.
+gc.freeze()
+gc.set_threshold(20_000, 20, 10)
