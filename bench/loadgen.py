@@ -19,9 +19,12 @@ import sys
 import time
 
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidHandshake
 
 HEARTBEAT_SECONDS = 25
 CONNECT_CONCURRENCY = 50
+# realtime-js's reconnectAfterMs, in seconds.
+RETRY_DELAYS = (1, 2, 5, 10)
 
 
 def event_key(table: str, record: dict) -> tuple[str, object, object]:
@@ -49,13 +52,14 @@ class BenchSocket:
         self.connection = None
         self.tasks: list[asyncio.Task] = []
         self.ref = 0
+        self.retried = 0
 
     def _next_ref(self) -> str:
         self.ref += 1
         return str(self.ref)
 
     async def open(self, *, since: int | None = None) -> None:
-        self.connection = await connect(self.spec["url"], open_timeout=120, ping_interval=None, max_size=2**22)
+        self.connection = await self._connect()
         if self.spec["protocol"] == "dcrf":
             await self.connection.send(json.dumps({"action": "subscribe", "request_id": self.index}))
         else:
@@ -69,6 +73,16 @@ class BenchSocket:
         self.tasks = [asyncio.create_task(self._read())]
         if self.spec["protocol"] == "phoenix":
             self.tasks.append(asyncio.create_task(self._heartbeat()))
+
+    async def _connect(self):
+        """Retries a handshake the server dropped, after realtime-js's delays; each retry is counted."""
+        for delay in RETRY_DELAYS:
+            try:
+                return await connect(self.spec["url"], open_timeout=120, ping_interval=None, max_size=2**22)
+            except (InvalidHandshake, OSError):
+                self.retried += 1
+                await asyncio.sleep(delay)
+        return await connect(self.spec["url"], open_timeout=120, ping_interval=None, max_size=2**22)
 
     async def _await_join(self) -> None:
         while True:
@@ -113,7 +127,7 @@ class BenchSocket:
             await self.connection.close()
 
     def result(self) -> dict:
-        return {"index": self.index, "messages": self.messages, "received": self.received}
+        return {"index": self.index, "messages": self.messages, "retried": self.retried, "received": self.received}
 
 
 async def _open_all(sockets: list[BenchSocket], *, resume: bool) -> None:

@@ -81,9 +81,10 @@ def _idle(rows: list[dict]) -> list[str]:
 
 def _reconnect(rows: list[dict]) -> list[str]:
     table = [[row["target"], row["sockets"], row["changes"], row["caught_up_ms"], row["lost"], row["duplicated"],
-              row["out_of_order"]] for row in rows]
+              row["out_of_order"], row["retried"]] for row in rows]
     return ["### 4. Reconnect storm", ""] + _table(
-        ["target", "sockets", "changes while away", "all caught up ms", "lost", "dup", "out of order"], table
+        ["target", "sockets", "changes while away", "all caught up ms", "lost", "dup", "out of order",
+         "handshakes retried"], table
     )
 
 

@@ -321,12 +321,15 @@ def reconnect(target: Target, ctx: Context, sizes: Sizes) -> dict:
     finally:
         servers.stop()
     rejoin_at = min(result["marks"]["rejoin_at"] for result in results)
-    delivery = _delivery(members, _sockets(results), writer["changes"], since=rejoin_at)
+    sockets = _sockets(results)
+    delivery = _delivery(members, sockets, writer["changes"], since=rejoin_at)
     caught_up = delivery["last_arrival"]
     return {
         "sockets": len(members),
         "changes": len(writer["changes"]),
         "caught_up_ms": None if caught_up is None or delivery["lost"] else round((caught_up - rejoin_at) * 1000, 1),
+        # Handshakes the server dropped during the rejoin, which the clients retried.
+        "retried": sum(entry["retried"] for entry in sockets.values()),
         "lost": delivery["lost"],
         "duplicated": delivery["duplicated"],
         "out_of_order": delivery["out_of_order"],
