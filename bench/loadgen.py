@@ -6,6 +6,7 @@ then obeys one command per stdin line:
 
     drop     close every socket, remembering the last seq each one saw
     rejoin   reconnect every socket, joining with `since` = that seq
+    count    print `count N`: the changes received so far, all sockets together
     stop     close everything, write the results file, print `done`, exit
 
 Each received change is recorded as [table, key, status, seq, receive time]
@@ -160,6 +161,8 @@ async def main(plan_path: str, out_path: str) -> None:
             await asyncio.gather(*(socket.close() for socket in sockets))
             marks["dropped_at"] = time.time()
             _say("dropped")
+        elif command == "count":
+            _say(f"count {sum(len(socket.received) for socket in sockets)}")
         elif command == "rejoin":
             marks["rejoin_at"] = time.time()
             await _open_all(sockets, resume=True)

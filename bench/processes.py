@@ -199,6 +199,10 @@ class LoadGenerator:
         self.process.stdin.write(word + "\n")
         self.process.stdin.flush()
 
+    def received(self) -> int:
+        self.command("count")
+        return int(self.expect("count").split()[1])
+
     def finish(self) -> dict:
         self.command("stop")
         self.expect("done")

@@ -65,7 +65,7 @@ PROFILES = {
         "quick", customers=800, vendors=50, staff=150, admins=50,
         sizes=Sizes(
             storm_rates=(25.0, 50.0, 100.0), storm_seconds=15, fanout_sockets=(1000, 5000), idle_sockets=5000,
-            idle_seconds=20, reconnect_changes=500, reconnect_drain_seconds=15, api_clients=50, api_seconds=20,
+            idle_seconds=20, reconnect_changes=500, reconnect_drain_seconds=90, api_clients=50, api_seconds=20,
             generators=2, drain_seconds=3,
         ),
         targets=_targets(
@@ -76,7 +76,7 @@ PROFILES = {
         "full", customers=800, vendors=50, staff=150, admins=50,
         sizes=Sizes(
             storm_rates=(25.0, 50.0, 75.0, 100.0, 150.0), storm_seconds=60, fanout_sockets=(1000, 5000),
-            idle_sockets=5000, idle_seconds=60, reconnect_changes=500, reconnect_drain_seconds=30,
+            idle_sockets=5000, idle_seconds=60, reconnect_changes=500, reconnect_drain_seconds=120,
             api_clients=50, api_seconds=60, generators=2, drain_seconds=5,
         ),
         targets=_targets(ALL_CONFIGURATIONS),

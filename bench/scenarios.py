@@ -299,6 +299,20 @@ def idle(target: Target, ctx: Context, sizes: Sizes) -> dict:
     }
 
 
+def _wait_until_quiet(generators: list[LoadGenerator], timeout: float, quiet_seconds: float = 3.0) -> None:
+    """Returns once nothing more has arrived for `quiet_seconds`, or after `timeout`: a catch-up is
+    measured to its end, however long, and what has not come by the timeout counts as lost."""
+    deadline = time.time() + timeout
+    last_count, last_change = -1, time.time()
+    while time.time() < deadline:
+        count = sum(generator.received() for generator in generators)
+        if count != last_count:
+            last_count, last_change = count, time.time()
+        elif time.time() - last_change >= quiet_seconds:
+            return
+        time.sleep(0.5)
+
+
 def reconnect(target: Target, ctx: Context, sizes: Sizes) -> dict:
     """Every socket drops at once, changes happen meanwhile, all rejoin with `since`: time to catch up."""
     members = ctx.population.members
@@ -316,7 +330,7 @@ def reconnect(target: Target, ctx: Context, sizes: Sizes) -> dict:
                 generator.command("rejoin")
             for generator in generators:
                 generator.expect("rejoined")
-            time.sleep(sizes.reconnect_drain_seconds)
+            _wait_until_quiet(generators, sizes.reconnect_drain_seconds)
             results = _finish(generators)
     finally:
         servers.stop()
