@@ -31,7 +31,7 @@ class Target:
 
     kind: str  # zora | peer | ceiling
     server: str = "daphne"  # daphne | uvicorn
-    layer: str = "core"  # core | pubsub
+    layer: str = "pubsub"  # pubsub (Zora's default) | core
     processes: int = 1
 
     @property
@@ -52,7 +52,7 @@ def child_env(services: Services, target: Target | None = None) -> dict:
     env.update(
         DATABASE_URL=services.database_url,
         REDIS_URL=services.redis_url,
-        CHANNEL_LAYER=target.layer if target else "core",
+        CHANNEL_LAYER=target.layer if target else "pubsub",
         DJANGO_SETTINGS_MODULE="bench.peer.settings" if target and target.kind == "peer" else "zora.settings",
         # The API scenario measures the server, not the per-user write throttle.
         THROTTLE_WRITES="1000000/min",

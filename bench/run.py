@@ -19,7 +19,8 @@ from bench.processes import ROOT, Services, Target
 from bench.scenarios import SCENARIOS, Context, Sizes
 
 DEFAULT = Target("zora")
-PEER = Target("peer")
+# The textbook way runs on the textbook layer.
+PEER = Target("peer", layer="core")
 CEILING = Target("ceiling")
 ALL_CONFIGURATIONS = [
     Target("zora", server, layer, processes)
@@ -69,7 +70,7 @@ PROFILES = {
             generators=2, drain_seconds=3,
         ),
         targets=_targets(
-            [DEFAULT, Target("zora", "uvicorn"), Target("zora", layer="pubsub"), Target("zora", processes=2)]
+            [DEFAULT, Target("zora", "uvicorn"), Target("zora", layer="core"), Target("zora", processes=2)]
         ),
     ),
     "full": Profile(

@@ -30,13 +30,13 @@ def test_every_scenario_runs_at_tiny_size_without_losing_anything(services, tmp_
     scenarios = results["scenarios"]
 
     storm = {row["target"]: row for row in scenarios["storm"]}
-    assert set(storm) == {"zora daphne core ×1", "peer", "ceiling"}
+    assert set(storm) == {"zora daphne pubsub ×1", "peer", "ceiling"}
     for target, row in storm.items():
         step = row["steps"][0]
         assert step["changes"] == 20, target
         assert (step["lost"], step["duplicated"], step["out_of_order"]) == (0, 0, 0), (target, step)
         assert step["latency_ms"]["p99"] is not None and step["delivered_per_second"] > 0, (target, step)
-    assert storm["zora daphne core ×1"]["steps"][0]["server_rss_mb"] > 0
+    assert storm["zora daphne pubsub ×1"]["steps"][0]["server_rss_mb"] > 0
 
     for row in scenarios["fanout"]:
         figures = row["rows"][0]
@@ -57,4 +57,4 @@ def test_every_scenario_runs_at_tiny_size_without_losing_anything(services, tmp_
     assert all(operation["failures"] == 0 for operation in api["operations"].values()), api["operations"]
 
     report = render("", results)
-    assert "Marketplace storm" in report and "zora daphne core ×1" in report
+    assert "Marketplace storm" in report and "zora daphne pubsub ×1" in report

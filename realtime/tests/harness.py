@@ -1,5 +1,6 @@
 """Threads with their own database sessions, standing in for concurrent requests and processes."""
 
+import copy
 import threading
 from contextlib import contextmanager
 
@@ -70,12 +71,31 @@ def lost_in_the_channel_layer(**fields) -> int:
     return event.seq
 
 
-def kill_blocking_channel_layer_reads() -> int:
-    """Cuts the Redis connections blocked reading this database's channel layer, as a Redis restart
-    would; the receive waiting on each fails. Returns how many were cut."""
+def kill_channel_layer_reads() -> int:
+    """Cuts the Redis connections this database's channel layer reads from, as a Redis restart would:
+    the core layer's blocking pops (the receive waiting on each fails) or the pub/sub layer's
+    subscriber connection (it reconnects; what was published meanwhile is lost). Returns how many."""
     store = redis.Redis.from_url(settings.REDIS_URL)
     database = str(store.connection_pool.connection_kwargs.get("db", 0))
-    blocked = [client["id"] for client in store.client_list() if client["db"] == database and "pop" in client["cmd"]]
-    for client_id in blocked:
+    reading = [
+        client["id"]
+        for client in store.client_list()
+        if client["db"] == database and ("pop" in client["cmd"] or "P" in client["flags"])
+    ]
+    for client_id in reading:
         store.client_kill_filter(_id=client_id)
-    return len(blocked)
+    return len(reading)
+
+
+def channel_layers_of_kind(kind: str) -> dict:
+    """The CHANNEL_LAYERS setting with Zora's `core` or `pubsub` layer, for tests of one layer's failures."""
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    config = layers["default"]["CONFIG"]
+    config.pop("capacity", None)
+    config.pop("prefix", None)
+    if kind == "core":
+        layers["default"]["BACKEND"] = "realtime.layers.WaitingRedisChannelLayer"
+    else:
+        layers["default"]["BACKEND"] = "channels_redis.pubsub.RedisPubSubChannelLayer"
+        config["prefix"] = "zora"
+    return layers

@@ -4,6 +4,7 @@ every event of its groups once, in seq order, whatever the channel layer drops."
 import asyncio
 
 import pytest
+from django.test import override_settings
 from prometheus_client import REGISTRY
 
 from accounts.services import notification_create
@@ -12,7 +13,7 @@ from realtime.models import Event
 from realtime.policies import PUBLIC, STAFF
 from realtime.socket import dispatcher as dispatcher_module
 from realtime.socket.dispatcher import process_dispatcher
-from realtime.tests.harness import kill_blocking_channel_layer_reads, lost_in_the_channel_layer
+from realtime.tests.harness import channel_layers_of_kind, kill_channel_layer_reads, lost_in_the_channel_layer
 from realtime.tests.socket_client import (  # noqa: F401 (fixtures)
     anyio_backend,
     binding,
@@ -164,22 +165,29 @@ async def test_a_socket_that_falls_too_far_behind_is_closed_so_it_resumes(monkey
     await client.disconnect()
 
 
-async def test_the_dispatcher_carries_on_when_its_channel_layer_connection_dies(caplog):
-    user = await in_db(factories.UserFactory)()
-    subscription, _ = await _subscribe(f"user.{user.pk}")
-    for _ in range(20):
-        # Its blocking read is the only one on this database: no socket is connected.
-        kill_blocking_channel_layer_reads()
-        await asyncio.sleep(0.2)
-        if any("realtime dispatcher" in record.getMessage() for record in caplog.records):
-            break
-    assert any("realtime dispatcher" in record.getMessage() for record in caplog.records), "the read never failed"
+@pytest.mark.parametrize("kind", ["core", "pubsub"])
+async def test_the_dispatcher_carries_on_when_its_channel_layer_connection_dies(kind, caplog):
+    with override_settings(CHANNEL_LAYERS=channel_layers_of_kind(kind)):
+        user = await in_db(factories.UserFactory)()
+        subscription, _ = await _subscribe(f"user.{user.pk}")
+        if kind == "core":
+            for _ in range(20):
+                # Its blocking read is the only one on this database: no socket is connected.
+                kill_channel_layer_reads()
+                await asyncio.sleep(0.2)
+                if any("realtime dispatcher" in record.getMessage() for record in caplog.records):
+                    break
+            assert any("realtime dispatcher" in record.getMessage() for record in caplog.records), "no read failed"
+        else:
+            # The layer's one subscriber connection: it reconnects and subscribes again within a second or so.
+            assert kill_channel_layer_reads() >= 1
+            await asyncio.sleep(2)
 
-    await in_db(_notify_unpublished)(user, "lost while it was down")
-    notification = await in_db(notification_create)(user=user, type="system", title="after")
-    seqs = await _drain(subscription, 2)
-    assert seqs[1] == await in_db(lambda: Event.objects.get(table="notifications", record__id=notification.pk).seq)()
-    assert seqs[0] == seqs[1] - 1
+        await in_db(_notify_unpublished)(user, "lost while it was down")
+        notification = await in_db(notification_create)(user=user, type="system", title="after")
+        seqs = await _drain(subscription, 2)
+        assert seqs[1] == await in_db(lambda: Event.objects.get(table="notifications", record__id=notification.pk).seq)()
+        assert seqs[0] == seqs[1] - 1
 
 
 async def test_a_database_replaced_under_the_process_closes_its_sockets():

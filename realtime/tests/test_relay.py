@@ -44,9 +44,10 @@ def layer():
 
 
 def _listen(layer):
-    """A channel in the group every process's dispatcher listens on."""
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(EVENTS_GROUP, channel)
+    """A channel in the group every process's dispatcher listens on, made on the loop the relay
+    publishes from: the pub/sub layer keeps its channels per event loop."""
+    channel = run_on_layer_loop(layer.new_channel)
+    run_on_layer_loop(layer.group_add, EVENTS_GROUP, channel)
     return channel
 
 
@@ -57,7 +58,7 @@ def _receive_all(layer, channel, expected):
     async def bounded():
         return await asyncio.wait_for(receive(), 10)
 
-    return async_to_sync(bounded)()
+    return run_on_layer_loop(bounded)
 
 
 def test_each_commit_is_numbered_and_published_at_once():
