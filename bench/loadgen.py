@@ -4,7 +4,8 @@ Run by bench/run.py, never by hand. It reads a plan (one entry per socket:
 URL, protocol, join payload), opens and joins every socket, prints `ready`,
 then obeys one command per stdin line:
 
-    drop     close every socket, remembering the last seq each one saw
+    drop S   close every socket, remembering the last seq each one saw, at least S: the seq
+             its app's state was loaded at (X-Realtime-Seq) when it saw no change yet
     rejoin   reconnect every socket, joining with `since` = that seq
     count    print `count N`: the changes received so far, all sockets together
     stop     close everything, write the results file, print `done`, exit
@@ -156,9 +157,11 @@ async def main(plan_path: str, out_path: str) -> None:
     loop = asyncio.get_running_loop()
     marks = {}
     while True:
-        command = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
+        command, *arguments = (await loop.run_in_executor(None, sys.stdin.readline)).split() or [""]
         if command == "drop":
             await asyncio.gather(*(socket.close() for socket in sockets))
+            for socket in sockets:
+                socket.last_seq = max(socket.last_seq, int(arguments[0]) if arguments else 0)
             marks["dropped_at"] = time.time()
             _say("dropped")
         elif command == "count":

@@ -320,8 +320,13 @@ def reconnect(target: Target, ctx: Context, sizes: Sizes) -> dict:
     try:
         specs = [_member_spec(target, member, ctx) for member in members]
         with _generators(servers, specs, ctx, sizes, "reconnect") as generators:
+            # A client resumes from what its app has loaded: without a change seen yet, the seq its
+            # data was read at (nothing has been written since the sockets joined).
+            from realtime.selectors import high_water_seq  # needs Django set up, which run.py does first
+
+            loaded_at = high_water_seq() if target.kind == "zora" else 0
             for generator in generators:
-                generator.command("drop")
+                generator.command(f"drop {loaded_at}")
             for generator in generators:
                 generator.expect("dropped")
             # As fast as the writer goes: the sockets are away, nobody measures latency.
