@@ -1,4 +1,4 @@
-"""Loss repair on a real server whose channel layer drops: a Redis layer of capacity 1
+"""Loss repair on a real server whose channel layer drops: a core Redis layer of capacity 1
 throws messages away as soon as the process falls one behind, yet every client still
 gets every event it is owed, once, in seq order, because the process's dispatcher
 notices each gap in the stream's seqs and reads the missing events from the outbox.
@@ -34,7 +34,8 @@ def binding(table: str, filter_=None) -> dict:
 
 
 def test_every_socket_gets_every_event_it_is_owed_in_order_despite_drops(daphne_servers, phoenix_sockets, cast):
-    server = daphne_servers.start("daphne with capacity 1", CHANNEL_LAYER_CAPACITY="1")
+    # The core layer, whose capacity makes it drop on demand (pub/sub drops only when a connection is cut).
+    server = daphne_servers.start("daphne with capacity 1", CHANNEL_LAYER="core", CHANNEL_LAYER_CAPACITY="1")
     shelves = [
         factories.ProductFactory.create_batch(PRODUCTS_PER_SHOP, vendor=shop, stock=100)
         for shop in (cast.vendor_a, cast.vendor_b)
