@@ -78,13 +78,14 @@ class BenchSocket:
 
     async def _connect(self):
         """Retries a handshake the server dropped, after realtime-js's delays; each retry is counted."""
-        for delay in RETRY_DELAYS:
+        for delay in (*RETRY_DELAYS, None):
             try:
                 return await connect(self.spec["url"], open_timeout=120, ping_interval=None, max_size=2**22)
             except (InvalidHandshake, OSError):
+                if delay is None:
+                    raise
                 self.retried += 1
                 await asyncio.sleep(delay)
-        return await connect(self.spec["url"], open_timeout=120, ping_interval=None, max_size=2**22)
 
     async def _await_join(self) -> None:
         while True:

@@ -13,6 +13,7 @@ dispatcher hands it to the process's sockets.
 """
 
 import asyncio
+import functools
 import logging
 import threading
 from contextlib import contextmanager
@@ -109,12 +110,17 @@ def _number_batch(batch_size: int) -> list[Event]:
 def _number_in_one_statement(batch_size: int) -> list[Event]:
     """PostgreSQL: the cursor, the seqs and the group rows in one round trip. This runs after
     every capturing commit, and the ORM's version cost three round trips and most of the relay's CPU."""
-    query = _NUMBERING_SQL.format(
-        event=connection.ops.quote_name(Event._meta.db_table),
-        group=connection.ops.quote_name(EventGroup._meta.db_table),
-        cursor=connection.ops.quote_name(SeqCursor._meta.db_table),
+    return list(Event.objects.raw(_numbering_sql(), {"batch_size": batch_size, "stream": SeqCursor.STREAM}))
+
+
+@functools.cache
+def _numbering_sql() -> str:
+    quote = connection.ops.quote_name
+    return _NUMBERING_SQL.format(
+        event=quote(Event._meta.db_table),
+        group=quote(EventGroup._meta.db_table),
+        cursor=quote(SeqCursor._meta.db_table),
     )
-    return list(Event.objects.raw(query, {"batch_size": batch_size, "stream": SeqCursor.STREAM}))
 
 
 # The cursor row is upserted, so a new database needs no setup.

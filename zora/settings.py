@@ -149,6 +149,11 @@ WHITENOISE_USE_FINDERS = True
 REDIS_URL = env.str("REDIS_URL", default="")
 # Connections each process may hold per Redis client; past it, callers wait their turn.
 REDIS_POOL_SIZE = env.int("REDIS_POOL_SIZE", default=100)
+# CHANNEL_LAYER's choices; tests of one layer's failures swap these in.
+CHANNEL_LAYER_BACKENDS = {
+    "core": "realtime.layers.WaitingRedisChannelLayer",
+    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+}
 if REDIS_URL:
     # pubsub by measurement (docs/performance.md): at 100 changes/s over 1,000 sockets it held
     # p99 under 100 ms where the core layer's per-message polling fell seconds behind. What
@@ -156,10 +161,7 @@ if REDIS_URL:
     _layer = env.str("CHANNEL_LAYER", default="pubsub")
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": {
-                "core": "realtime.layers.WaitingRedisChannelLayer",
-                "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            }[_layer],
+            "BACKEND": CHANNEL_LAYER_BACKENDS[_layer],
             # channels-redis blocks up to 5 s per poll; redis-py 8's 5 s default socket
             # timeout would end that poll with an error and kill a quiet consumer.
             "CONFIG": {

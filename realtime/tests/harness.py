@@ -88,14 +88,8 @@ def kill_channel_layer_reads() -> int:
 
 
 def channel_layers_of_kind(kind: str) -> dict:
-    """The CHANNEL_LAYERS setting with Zora's `core` or `pubsub` layer, for tests of one layer's failures."""
+    """The CHANNEL_LAYERS setting with Zora's `core` or `pubsub` layer, for tests of one layer's failures.
+    The rest of the config carries over: each layer ignores the other's options (capacity, prefix)."""
     layers = copy.deepcopy(settings.CHANNEL_LAYERS)
-    config = layers["default"]["CONFIG"]
-    config.pop("capacity", None)
-    config.pop("prefix", None)
-    if kind == "core":
-        layers["default"]["BACKEND"] = "realtime.layers.WaitingRedisChannelLayer"
-    else:
-        layers["default"]["BACKEND"] = "channels_redis.pubsub.RedisPubSubChannelLayer"
-        config["prefix"] = "zora"
+    layers["default"]["BACKEND"] = settings.CHANNEL_LAYER_BACKENDS[kind]
     return layers
