@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.services import validate_choice
 from catalog.models import InventoryAlert, Product, Review, WishlistItem
-from vendors.models import Vendor, VendorStaff
+from vendors.models import Vendor
 from zora.errors import InvalidInput
 
 PRODUCT_ORDERINGS = {
@@ -17,13 +17,6 @@ PRODUCT_ORDERINGS = {
     "newest": ("-created_at", "-id"),
     "rating": ("-rating_avg", "-rating_count", "id"),
 }
-
-
-def user_manages_vendor(*, user, vendor: Vendor) -> bool:
-    """Platform admins manage every vendor; otherwise only the vendor's own team does."""
-    if user.is_staff:
-        return True
-    return VendorStaff.objects.filter(user=user, vendor=vendor).exists()
 
 
 def _price_bound(value, field: str) -> Decimal | None:

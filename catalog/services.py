@@ -16,7 +16,7 @@ from accounts.services import (
     validate_required_text,
 )
 from catalog.models import Category, InventoryAlert, Product, Review, WishlistItem
-from catalog.selectors import user_manages_vendor
+from vendors.access import user_manages_vendor
 from orders.models import Order
 from vendors.services import vendor_rating_refresh
 from zora.errors import Conflict, InvalidInput, NotFound, RuleViolation

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from accounts.services import validate_choice
-from catalog.selectors import user_manages_vendor
+from vendors.access import user_manages_vendor
 from catalog.services import money
 from orders.models import CartItem, Order, OrderItem, OrderStatusHistory
 from vendors.models import Vendor

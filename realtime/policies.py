@@ -6,7 +6,7 @@ two sets meet, which is the row-level rule of every socket and of the REST
 catch-up alike.
 """
 
-from vendors.models import VendorStaff
+from vendors.access import active_vendor_ids
 
 PUBLIC = "public"
 STAFF = "staff"
@@ -26,8 +26,7 @@ def groups_for_user(user) -> frozenset[str]:
     if user is None or not user.is_authenticated or not user.is_active or user.is_suspended:
         return frozenset({PUBLIC})
     groups = {PUBLIC, user_group(user.pk)}
-    membership = VendorStaff.objects.filter(user=user, vendor__is_active=True).values_list("vendor_id", flat=True)
-    groups.update(vendor_group(vendor_id) for vendor_id in membership)
+    groups.update(vendor_group(vendor_id) for vendor_id in active_vendor_ids(user=user))
     if user.is_staff:
         groups.add(STAFF)
     return frozenset(groups)

@@ -3,7 +3,7 @@
 from django.db.models import Count, F, Q, QuerySet
 
 from accounts.models import User
-from vendors.selectors import user_vendor
+from vendors.access import user_vendor
 
 from .models import Conversation, EmailThread
 

@@ -7,13 +7,6 @@ from accounts.models import User
 from .models import Vendor, VendorApplication, VendorApplicationStatusHistory
 
 
-def user_vendor(*, user: User) -> Vendor | None:
-    """The active vendor the user works for; a deactivated shop's portal stays shut."""
-    if user is None or not user.is_authenticated:
-        return None
-    return Vendor.objects.filter(staff__user=user, is_active=True).first()
-
-
 def application_for_user(*, user: User) -> VendorApplication | None:
     """The user's latest application, with its history in order, for the applicant's status page."""
     return (

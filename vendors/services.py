@@ -22,6 +22,7 @@ from accounts.services import (
 from catalog.models import Review
 from zora.errors import Conflict, InvalidInput, NotFound, RuleViolation
 
+from .access import user_manages_vendor, user_owns_vendor
 from .models import Vendor, VendorApplication, VendorApplicationStatusHistory, VendorStaff
 
 Status = VendorApplication.Status
@@ -275,14 +276,9 @@ def application_reject(
 # Vendors and staff ----------------------------------------------------------------------------
 
 
-def _membership(user: User, vendor: Vendor) -> VendorStaff | None:
-    return VendorStaff.objects.filter(user=user, vendor=vendor).first()
-
-
 def _require_vendor_manager(actor: User, vendor: Vendor) -> None:
     """Only the vendor's owners and platform admins manage its team; everyone else gets a 404."""
-    membership = _membership(actor, vendor)
-    if not actor.is_staff and (membership is None or membership.role != VendorStaff.Role.OWNER):
+    if not user_owns_vendor(user=actor, vendor=vendor):
         raise NotFound("Vendor not found.", field="vendor")
 
 
@@ -319,7 +315,7 @@ def vendor_update(*, actor: User, vendor: Vendor, request_meta=None, **fields) -
     unknown = sorted(set(fields) - set(VENDOR_EDITABLE_FIELDS))
     if unknown:
         raise InvalidInput(f"{unknown[0]} cannot be changed here.", code="unknown_field", field=unknown[0])
-    if not actor.is_staff and _membership(actor, vendor) is None:
+    if not user_manages_vendor(user=actor, vendor=vendor):
         raise NotFound("Vendor not found.", field="vendor")
     cleaners = {
         "name": lambda value: validate_required_text(value, field="name", max_length=150),

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from catalog import selectors, services
 from catalog.models import Category, InventoryAlert, Product
 from orders.models import Order
-from vendors.api.access import staff_vendor
+from vendors.access import staff_vendor
 from vendors.models import Vendor
 from zora.api import ApiView, error_responses, object_or_404, parse_object_id
 from zora.errors import InvalidInput

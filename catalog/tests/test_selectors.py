@@ -2,7 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from catalog.selectors import product_list, user_manages_vendor
+from catalog.selectors import product_list
+from vendors.access import user_manages_vendor
 from tests import factories
 from zora.errors import InvalidInput
 

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from catalog.models import Product
 from orders import selectors, services
 from orders.models import Order
-from vendors.api.access import staff_vendor
+from vendors.access import staff_vendor
 from zora.api import ApiView, error_responses, object_or_404
 
 from .serializers import (

@@ -2,7 +2,7 @@ import pytest
 
 from accounts.models import AdminActivityLog, Notification
 from tests import factories
-from vendors import selectors, services
+from vendors import access, selectors, services
 from vendors.models import Vendor, VendorApplication, VendorApplicationStatusHistory, VendorStaff
 from zora.errors import Conflict, InvalidInput, NotFound
 
@@ -240,7 +240,7 @@ def test_approval_opens_the_shop(admin_user):
     notification = Notification.objects.get(user=application.applicant)
     assert (notification.type, notification.action_url) == (Notification.Type.APPLICATION, "/vendor/")
     assert AdminActivityLog.objects.get().action == "application.approved"
-    assert selectors.user_vendor(user=application.applicant) == vendor
+    assert access.user_vendor(user=application.applicant) == vendor
 
 
 def test_approval_gives_a_clashing_name_a_numbered_slug(admin_user):

@@ -6,7 +6,7 @@ from accounts.models import AdminActivityLog, Notification
 from catalog.models import Review
 from orders.models import Order
 from tests import factories
-from vendors import selectors, services
+from vendors import access, services
 from vendors.models import VendorStaff
 from zora.errors import Conflict, InvalidInput, NotFound, RuleViolation
 
@@ -78,20 +78,20 @@ def test_update_refuses_bad_fields(vendor, nothing_written, fields, field):
 
 
 def test_deactivation_is_logged_notifies_the_owner_and_closes_the_portal(vendor, admin_user):
-    assert selectors.user_vendor(user=vendor.owner) == vendor
+    assert access.user_vendor(user=vendor.owner) == vendor
 
     services.vendor_set_active(actor=admin_user, vendor=vendor, active=False, reason="Hygiene complaint")
 
     vendor.refresh_from_db()
     assert not vendor.is_active
-    assert selectors.user_vendor(user=vendor.owner) is None
+    assert access.user_vendor(user=vendor.owner) is None
     entry = AdminActivityLog.objects.get()
     assert (entry.action, entry.details) == ("vendor.deactivated", {"reason": "Hygiene complaint"})
     notification = Notification.objects.get(user=vendor.owner)
     assert notification.body == "Hygiene complaint"
 
     services.vendor_set_active(actor=admin_user, vendor=vendor, active=True)
-    assert selectors.user_vendor(user=vendor.owner) == vendor
+    assert access.user_vendor(user=vendor.owner) == vendor
 
 
 def test_only_admins_change_activation(vendor, nothing_written):
@@ -106,12 +106,12 @@ def test_owner_adds_and_removes_staff(vendor, customer):
     membership = services.vendor_staff_add(actor=vendor.owner, vendor=vendor, user=customer)
 
     assert (membership.vendor, membership.role) == (vendor, VendorStaff.Role.STAFF)
-    assert selectors.user_vendor(user=customer) == vendor
+    assert access.user_vendor(user=customer) == vendor
     assert Notification.objects.get(user=customer).data == {"vendor_id": vendor.pk, "role": "staff"}
 
     services.vendor_staff_remove(actor=vendor.owner, membership=membership)
 
-    assert selectors.user_vendor(user=customer) is None
+    assert access.user_vendor(user=customer) is None
     assert not AdminActivityLog.objects.exists()
 
 
