@@ -78,8 +78,7 @@ class Profile(models.Model):
                 name="profile_lat_range",
             ),
             models.CheckConstraint(
-                condition=models.Q(default_lng__isnull=True)
-                | models.Q(default_lng__gte=-180, default_lng__lte=180),
+                condition=models.Q(default_lng__isnull=True) | models.Q(default_lng__gte=-180, default_lng__lte=180),
                 name="profile_lng_range",
             ),
         ]

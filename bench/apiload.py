@@ -38,7 +38,8 @@ async def _customer(client: httpx.AsyncClient, recorder: Recorder, member: Membe
         product_id = rng.choice(product_ids)
         await recorder.call("product detail", client.get(f"/api/v1/products/{product_id}", headers=headers))
         await recorder.call(
-            "add to cart", client.post("/api/v1/cart/items", json={"product": product_id, "quantity": 1}, headers=headers)
+            "add to cart",
+            client.post("/api/v1/cart/items", json={"product": product_id, "quantity": 1}, headers=headers),
         )
         await recorder.call(
             "checkout",
@@ -53,7 +54,9 @@ async def _customer(client: httpx.AsyncClient, recorder: Recorder, member: Membe
 async def _vendor(client: httpx.AsyncClient, recorder: Recorder, member: Member, deadline):
     headers = {"Authorization": f"Bearer {member.token}"}
     while time.time() < deadline:
-        page = await recorder.call("vendor order list", client.get("/api/v1/vendor/orders?status=pending", headers=headers))
+        page = await recorder.call(
+            "vendor order list", client.get("/api/v1/vendor/orders?status=pending", headers=headers)
+        )
         pending = page.json().get("results", []) if page.status_code == 200 else []
         if not pending:
             await asyncio.sleep(0.05)
@@ -83,7 +86,10 @@ async def main(population: Population, base_urls: list[str], clients: int, durat
     tasks = [
         _customer(http_clients[index % len(http_clients)], recorder, member, product_ids, deadline, rng)
         for index, member in enumerate(customers)
-    ] + [_vendor(http_clients[index % len(http_clients)], recorder, member, deadline) for index, member in enumerate(vendors)]
+    ] + [
+        _vendor(http_clients[index % len(http_clients)], recorder, member, deadline)
+        for index, member in enumerate(vendors)
+    ]
     await asyncio.gather(*tasks)
     elapsed = time.time() - started
     for client in http_clients:

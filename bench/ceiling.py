@@ -48,9 +48,7 @@ async def _subscriber(connection) -> None:
                 broadcast(members["public"], json.dumps({**frame, "ref": None}))
                 continue
             reply = {"status": "ok", "response": {}}
-            await connection.send(
-                json.dumps({**frame, "event": "phx_reply", "payload": reply})
-            )
+            await connection.send(json.dumps({**frame, "event": "phx_reply", "payload": reply}))
     finally:
         for group in groups:
             members[group].discard(connection)

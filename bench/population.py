@@ -24,7 +24,9 @@ def _users(label: str, count: int, *, is_staff: bool = False) -> list[User]:
     """Bulk-created users sharing one unusable password hash (nobody signs in with a password)."""
     password = make_password(None)
     users = [
-        User(email=f"{label}-{index}@bench.zora.test", full_name=f"{label} {index}", password=password, is_staff=is_staff)
+        User(
+            email=f"{label}-{index}@bench.zora.test", full_name=f"{label} {index}", password=password, is_staff=is_staff
+        )
         for index in range(count)
     ]
     User.objects.bulk_create(users)
@@ -66,8 +68,6 @@ def seed(size: Size) -> Population:
             for n in range(PRODUCTS_PER_VENDOR)
         ]
     population.customers = [_member(user, "customer") for user in customers]
-    population.staff = [
-        _member(membership.user, "staff", membership.vendor_id) for membership in memberships
-    ]
+    population.staff = [_member(membership.user, "staff", membership.vendor_id) for membership in memberships]
     population.admins = [_member(user, "admin") for user in admins]
     return population

@@ -79,8 +79,21 @@ def _server_command(target: Target, port: int) -> list[str]:
         return [PYTHON, "-m", "bench.ceiling", "--port", str(port)]
     app = "bench.peer.asgi:application" if target.kind == "peer" else "zora.asgi:application"
     if target.server == "uvicorn":
-        return [str(BIN / "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port),
-                "--log-level", "warning", "--no-access-log", "--lifespan", "off", "--ws-ping-interval", "0"]
+        return [
+            str(BIN / "uvicorn"),
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--lifespan",
+            "off",
+            "--ws-ping-interval",
+            "0",
+        ]
     # Access logs off on both servers: a line per request is not what is measured.
     return [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "--ping-interval", "600", "-v", "0", app]
 
@@ -185,7 +198,11 @@ class LoadGenerator:
         self.plan_path.write_text(json.dumps({"sockets": specs}))
         self.process = subprocess.Popen(
             [PYTHON, "-m", "bench.loadgen", "--plan", str(self.plan_path), "--out", str(self.out_path)],
-            cwd=ROOT, env=child_env(services), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            env=child_env(services),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
 
     def expect(self, word: str) -> str:
@@ -216,8 +233,16 @@ class LoadGenerator:
 
 
 def run_writer(
-    services: Services, target: Target, work_dir: Path, population_path: Path, *, ceiling_url: str,
-    action: str = "storm", rate: float = 0.0, changes: int = 0, writers: int = 1,
+    services: Services,
+    target: Target,
+    work_dir: Path,
+    population_path: Path,
+    *,
+    ceiling_url: str,
+    action: str = "storm",
+    rate: float = 0.0,
+    changes: int = 0,
+    writers: int = 1,
 ) -> dict:
     """Writer processes run to completion side by side; their output is the changes with their commit times.
 
@@ -233,8 +258,16 @@ def run_writer(
         out_path = work_dir / f"writer-result-{shard}.json"
         share = changes // writers + (1 if shard < changes % writers else 0)
         shard_command = command + [
-            "--out", str(out_path), "--shard", str(shard), "--shards", str(writers),
-            "--rate", str(rate / writers), "--changes", str(share),
+            "--out",
+            str(out_path),
+            "--shard",
+            str(shard),
+            "--shards",
+            str(writers),
+            "--rate",
+            str(rate / writers),
+            "--changes",
+            str(share),
         ]
         process = subprocess.Popen(shard_command, cwd=ROOT, env=child_env(services, target), stdout=subprocess.DEVNULL)
         runs.append((process, out_path))

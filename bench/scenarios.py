@@ -102,15 +102,19 @@ def _anonymous_spec(target: Target, ctx: Context) -> dict:
     query = "user=" if target.kind == "ceiling" else f"apikey={ctx.public_key}&vsn=1.0.0"
     bindings = [{"event": "*", "schema": "public", "table": "products"}]
     return {
-        "protocol": "phoenix", "topic": "realtime:announcements",
-        "config": {"postgres_changes": bindings}, "query": query,
+        "protocol": "phoenix",
+        "topic": "realtime:announcements",
+        "config": {"postgres_changes": bindings},
+        "query": query,
     }
 
 
 @contextmanager
 def _generators(servers, specs: list[dict], ctx: Context, sizes: Sizes, name: str):
     """Load generators holding `specs` spread over the servers' ports, all joined; killed on exit."""
-    numbered = [(index, {**spec, "url": servers.websocket_url(index, spec["query"])}) for index, spec in enumerate(specs)]
+    numbered = [
+        (index, {**spec, "url": servers.websocket_url(index, spec["query"])}) for index, spec in enumerate(specs)
+    ]
     count = max(1, min(sizes.generators, len(numbered)))
     generators = []
     try:
@@ -164,7 +168,9 @@ def _delivery(members: list, sockets: dict[int, dict], changes: list[list], sinc
     last_arrival = {}
     for index, member in enumerate(members):
         # Only the measured changes: the writer's unmeasured warm-up orders arrive too.
-        received = [entry for entry in sockets[index]["received"] if entry[4] >= since and tuple(entry[:3]) in committed]
+        received = [
+            entry for entry in sockets[index]["received"] if entry[4] >= since and tuple(entry[:3]) in committed
+        ]
         delivered += len(received)
         seen = Counter()
         last_status = {}
@@ -185,8 +191,12 @@ def _delivery(members: list, sockets: dict[int, dict], changes: list[list], sinc
         lost += len(owed - set(seen))
         duplicated += sum(count - 1 for event, count in seen.items() if event in committed and count > 1)
     return {
-        "latencies": latencies, "lost": lost, "duplicated": duplicated, "out_of_order": out_of_order,
-        "delivered": delivered, "last_arrival": max(last_arrival.values(), default=None),
+        "latencies": latencies,
+        "lost": lost,
+        "duplicated": duplicated,
+        "out_of_order": out_of_order,
+        "delivered": delivered,
+        "last_arrival": max(last_arrival.values(), default=None),
     }
 
 
@@ -268,13 +278,19 @@ def fanout(target: Target, ctx: Context, sizes: Sizes) -> dict:
                 sockets = _sockets(_finish(generators))
             last_broadcast, got_broadcast = _last_first_arrival(sockets, "broadcast", announced_at)
             last_change, got_change = _last_first_arrival(sockets, "products", touched["committed_at"])
-            rows.append({
-                "sockets": count,
-                "broadcast_last_ms": None if last_broadcast is None else round((last_broadcast - announced_at) * 1000, 1),
-                "broadcast_missing": count - got_broadcast,
-                "change_last_ms": None if last_change is None else round((last_change - touched["committed_at"]) * 1000, 1),
-                "change_missing": count - got_change,
-            })
+            rows.append(
+                {
+                    "sockets": count,
+                    "broadcast_last_ms": None
+                    if last_broadcast is None
+                    else round((last_broadcast - announced_at) * 1000, 1),
+                    "broadcast_missing": count - got_broadcast,
+                    "change_last_ms": None
+                    if last_change is None
+                    else round((last_change - touched["committed_at"]) * 1000, 1),
+                    "change_missing": count - got_change,
+                }
+            )
     finally:
         servers.stop()
     return {"rows": rows}
@@ -286,7 +302,9 @@ def idle(target: Target, ctx: Context, sizes: Sizes) -> dict:
     try:
         pids = [process.pid for process in servers.processes]
         baseline_rss = Usage(pids).rss()
-        with _generators(servers, [_anonymous_spec(target, ctx)] * sizes.idle_sockets, ctx, sizes, "idle") as generators:
+        with _generators(
+            servers, [_anonymous_spec(target, ctx)] * sizes.idle_sockets, ctx, sizes, "idle"
+        ) as generators:
             with Usage(pids) as usage:
                 time.sleep(sizes.idle_seconds)
             _finish(generators)
@@ -294,7 +312,9 @@ def idle(target: Target, ctx: Context, sizes: Sizes) -> dict:
         servers.stop()
     per_socket_kb = (usage.peak_rss - baseline_rss) / 1024 / max(sizes.idle_sockets, 1)
     return {
-        "sockets": sizes.idle_sockets, "seconds": sizes.idle_seconds, **usage.figures(),
+        "sockets": sizes.idle_sockets,
+        "seconds": sizes.idle_seconds,
+        **usage.figures(),
         "rss_per_socket_kb": round(per_socket_kb, 1),
     }
 
@@ -361,8 +381,19 @@ def api(target: Target, ctx: Context, sizes: Sizes) -> dict:
     out_path = ctx.work_dir / "api-result.json"
     try:
         with Usage([process.pid for process in servers.processes]) as usage:
-            command = [PYTHON, "-m", "bench.apiload", "--population", str(ctx.population_path), "--out", str(out_path),
-                       "--clients", str(sizes.api_clients), "--duration", str(sizes.api_seconds)]
+            command = [
+                PYTHON,
+                "-m",
+                "bench.apiload",
+                "--population",
+                str(ctx.population_path),
+                "--out",
+                str(out_path),
+                "--clients",
+                str(sizes.api_clients),
+                "--duration",
+                str(sizes.api_seconds),
+            ]
             for url in servers.base_urls:
                 command += ["--base-url", url]
             subprocess.run(command, cwd=ROOT, env=child_env(ctx.services, target), check=True)

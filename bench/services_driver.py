@@ -41,8 +41,11 @@ def _committed(change) -> tuple[object, float]:
 
 def _order_record(order: Order, committed_at: float) -> dict:
     return {
-        "id": order.pk, "status": order.status, "customer_id": order.customer_id,
-        "vendor_id": order.vendor_id, "committed_at": committed_at,
+        "id": order.pk,
+        "status": order.status,
+        "customer_id": order.customer_id,
+        "vendor_id": order.vendor_id,
+        "committed_at": committed_at,
     }
 
 

@@ -83,10 +83,15 @@ class CeilingDriver:
         self._publish(audience, "orders", order)
         if order["status"] != "pending":
             notification = {
-                "id": next(self.notification_ids), "user_id": order["customer_id"], "type": "order",
-                "title": f"Your order {order['number']} is {order['status']}", "body": "", "action_url": "",
+                "id": next(self.notification_ids),
+                "user_id": order["customer_id"],
+                "type": "order",
+                "title": f"Your order {order['number']} is {order['status']}",
+                "body": "",
+                "action_url": "",
                 "data": {"order_id": order["id"], "number": order["number"], "status": order["status"]},
-                "read_at": None, "created_at": "2025-01-01T00:00:00+00:00",
+                "read_at": None,
+                "created_at": "2025-01-01T00:00:00+00:00",
             }
             self._publish([f"user.{order['customer_id']}"], "notifications", notification)
         return time.time()
@@ -94,10 +99,21 @@ class CeilingDriver:
     def create(self, *, customer, vendor_id) -> dict:
         order_id = next(self.order_ids)
         order = {
-            "id": order_id, "number": f"ZR-{order_id:08d}", "customer_id": customer.user_id, "vendor_id": vendor_id,
-            "status": "pending", "subtotal": "4.50", "delivery_fee": "2.99", "total": "7.49",
-            "delivery_address": "1 Bench Street", "delivery_lat": None, "delivery_lng": None, "notes": "",
-            "cancel_reason": "", "created_at": "2025-01-01T00:00:00+00:00", "updated_at": "2025-01-01T00:00:00+00:00",
+            "id": order_id,
+            "number": f"ZR-{order_id:08d}",
+            "customer_id": customer.user_id,
+            "vendor_id": vendor_id,
+            "status": "pending",
+            "subtotal": "4.50",
+            "delivery_fee": "2.99",
+            "total": "7.49",
+            "delivery_address": "1 Bench Street",
+            "delivery_lat": None,
+            "delivery_lng": None,
+            "notes": "",
+            "cancel_reason": "",
+            "created_at": "2025-01-01T00:00:00+00:00",
+            "updated_at": "2025-01-01T00:00:00+00:00",
         }
         committed_at = self._order_changed(order)
         return {**order, "committed_at": committed_at}
@@ -127,7 +143,9 @@ def run_storm(driver, storm: Storm, *, rate: float, changes: int) -> dict:
         if delay > 0:
             time.sleep(delay)
         change = storm.next_change(driver)
-        records.append([change["id"], change["status"], change["customer_id"], change["vendor_id"], change["committed_at"]])
+        records.append(
+            [change["id"], change["status"], change["customer_id"], change["vendor_id"], change["committed_at"]]
+        )
     elapsed = time.time() - started
     return {"changes": records, "elapsed": elapsed, "achieved_rate": changes / elapsed if elapsed else 0.0}
 

@@ -16,8 +16,8 @@ from accounts.services import (
     validate_required_text,
 )
 from catalog.models import Category, InventoryAlert, Product, Review, WishlistItem
-from vendors.access import user_manages_vendor
 from orders.models import Order
+from vendors.access import user_manages_vendor
 from vendors.services import vendor_rating_refresh
 from zora.errors import Conflict, InvalidInput, NotFound, RuleViolation
 
@@ -180,9 +180,7 @@ def product_update(*, actor, product, **fields) -> Product:
     product.save()
     if STOCK_FIELDS & changes.keys():
         inventory_alerts_sync(product=product)
-    _log_admin_product_change(
-        actor, "product_updated", product, {name: str(value) for name, value in changes.items()}
-    )
+    _log_admin_product_change(actor, "product_updated", product, {name: str(value) for name, value in changes.items()})
     return product
 
 
@@ -299,7 +297,6 @@ def inventory_alerts_sync(*, product) -> None:
                 alert.save()
             if escalated:
                 _notify_alert(alert, product)
-
 
 
 @transaction.atomic

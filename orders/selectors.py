@@ -7,9 +7,9 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from accounts.services import validate_choice
-from vendors.access import user_manages_vendor
 from catalog.services import money
 from orders.models import CartItem, Order, OrderItem, OrderStatusHistory
+from vendors.access import user_manages_vendor
 from vendors.models import Vendor
 from zora.errors import NotFound
 

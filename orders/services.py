@@ -15,10 +15,10 @@ from accounts.services import (
     validate_coordinate,
 )
 from catalog.models import Product
-from vendors.access import user_manages_vendor
 from catalog.services import inventory_alerts_sync, money, whole_number
 from orders.models import CartItem, Checkout, Order, OrderItem, OrderStatusHistory
 from orders.selectors import delivery_fee_per_order
+from vendors.access import user_manages_vendor
 from vendors.models import Vendor
 from zora.errors import Conflict, InvalidInput, NotFound, RuleViolation
 

@@ -16,12 +16,14 @@ EVENTS_CAPTURED = Counter(
 EVENTS_PUBLISHED = Counter(
     "zora_realtime_events_published_total", "Change events the relay numbered and sent to the channel layer."
 )
-EVENTS_DELIVERED = Counter(
-    "zora_realtime_events_delivered_total", "postgres_changes frames sent to WebSocket clients."
-)
+EVENTS_DELIVERED = Counter("zora_realtime_events_delivered_total", "postgres_changes frames sent to WebSocket clients.")
 REPLAYS = Counter("zora_realtime_replays_total", "Replays served after a resume (socket join or REST catch-up).")
-REPAIRS = Counter("zora_realtime_repairs_total", "Gaps in the event stream this process's dispatcher filled from the outbox.")
-REPAIRED_EVENTS = Counter("zora_realtime_repaired_events_total", "Events the dispatcher read from the outbox to fill gaps.")
+REPAIRS = Counter(
+    "zora_realtime_repairs_total", "Gaps in the event stream this process's dispatcher filled from the outbox."
+)
+REPAIRED_EVENTS = Counter(
+    "zora_realtime_repaired_events_total", "Events the dispatcher read from the outbox to fill gaps."
+)
 
 RELAY_LAG_SEQ = Gauge(
     "zora_realtime_relay_lag_seq", "Committed events not yet numbered by the relay, at its last look."

@@ -17,6 +17,7 @@ import functools
 import logging
 import threading
 from contextlib import contextmanager
+
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings

@@ -12,7 +12,6 @@ from accounts.admin_base import (
 from support import services
 from support.models import Conversation, EmailMessage, EmailTemplate, EmailThread, Message
 
-
 # What `thread_update` changes; everything else on a thread is kept by the services.
 EDITABLE_THREAD_FIELDS = ("status", "priority", "assignee")
 

@@ -247,9 +247,7 @@ def conversation_start(
     if not vendor.is_active:
         raise NotFound("Vendor not found.", field="vendor")
     if order is not None and (order.customer_id != customer.pk or order.vendor_id != vendor.pk):
-        raise InvalidInput(
-            "The order must be yours and from this vendor.", code="order_mismatch", field="order"
-        )
+        raise InvalidInput("The order must be yours and from this vendor.", code="order_mismatch", field="order")
     subject = validate_optional_text(subject, field="subject", max_length=200)
     conversation, _created = Conversation.objects.get_or_create(
         customer=customer, vendor=vendor, order=order, defaults={"subject": subject}

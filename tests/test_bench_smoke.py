@@ -21,7 +21,9 @@ pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 def services() -> Services:
     """The test database, which the harness's server and writer processes must reach too."""
     params = connection.settings_dict
-    database_url = f"postgres://{params['USER']}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{params['NAME']}"
+    database_url = (
+        f"postgres://{params['USER']}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{params['NAME']}"
+    )
     return Services(database_url, os.environ["REDIS_URL"])
 
 

@@ -122,13 +122,15 @@ def act_in_every_role(cast):
     conversation_send_message(conversation=conversation, sender=staff_a, body="Our pleasure.")
 
     thread = thread_create(subject="Refund question", body="How long do refunds take?", customer=customer_b)
-    thread_add_message(
-        thread=thread, direction=EmailMessage.Direction.OUTBOUND, body="Up to five days.", sender=admin
-    )
+    thread_add_message(thread=thread, direction=EmailMessage.Direction.OUTBOUND, body="Up to five days.", sender=admin)
 
     application_submit(
-        applicant=customer_b, business_name="B's Bakery", business_type="sole_trader",
-        contact_name="B", contact_email=customer_b.email, address="9 Mill Lane, London",
+        applicant=customer_b,
+        business_name="B's Bakery",
+        business_type="sole_trader",
+        contact_name="B",
+        contact_email=customer_b.email,
+        address="9 Mill Lane, London",
     )
     outsider = factories.VendorApplicationFactory()  # an applicant without a socket
     application_start_review(actor=admin, application=outsider)

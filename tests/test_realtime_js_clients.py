@@ -40,15 +40,24 @@ def test_checkout_over_the_api_reaches_exactly_the_sockets_allowed_to_see_it(
 ):
     customer_a, customer_b, staff = cast.customer_a, cast.customer_b, cast.staff_a
     shop = node_clients.open(
-        "staff of shop A", package=package, url=daphne_server.realtime_url, apikey=staff.apikey,
+        "staff of shop A",
+        package=package,
+        url=daphne_server.realtime_url,
+        apikey=staff.apikey,
         channels=[orders_channel("shop-orders")],
     )
     own = node_clients.open(
-        "customer A", package=package, url=daphne_server.realtime_url, apikey=customer_a.apikey,
+        "customer A",
+        package=package,
+        url=daphne_server.realtime_url,
+        apikey=customer_a.apikey,
         channels=[orders_channel("my-orders", f"customer_id=eq.{customer_a.user.pk}")],
     )
     snooper = node_clients.open(
-        "customer B", package=package, url=daphne_server.realtime_url, apikey=customer_b.apikey,
+        "customer B",
+        package=package,
+        url=daphne_server.realtime_url,
+        apikey=customer_b.apikey,
         channels=[
             orders_channel("all-orders"),
             orders_channel("orders-of-a", f"customer_id=eq.{customer_a.user.pk}"),
@@ -84,11 +93,17 @@ def test_checkout_over_the_api_reaches_exactly_the_sockets_allowed_to_see_it(
 def test_broadcast_reaches_other_members_and_self_only_when_asked(package, daphne_server, node_clients, cast):
     """The sender runs `package`, its peer the other generation: JSON and binary broadcast frames must interoperate."""
     sender = node_clients.open(
-        "sender", package=package, url=daphne_server.realtime_url, apikey=cast.anonymous.apikey,
+        "sender",
+        package=package,
+        url=daphne_server.realtime_url,
+        apikey=cast.anonymous.apikey,
         channels=[{"name": "room", "config": {"broadcast": {"self": True, "ack": True}}, "broadcast": ["*"]}],
     )
     peer = node_clients.open(
-        "peer", package=other_package(package), url=daphne_server.realtime_url, apikey=cast.customer_b.apikey,
+        "peer",
+        package=other_package(package),
+        url=daphne_server.realtime_url,
+        apikey=cast.customer_b.apikey,
         channels=[{"name": "room", "config": {"broadcast": {"self": False, "ack": False}}, "broadcast": ["*"]}],
     )
     sender.wait_subscribed("room")
@@ -110,7 +125,10 @@ def test_broadcast_reaches_other_members_and_self_only_when_asked(package, daphn
 @pytest.mark.parametrize("package", PACKAGES)
 def test_presence_sync_join_and_leave_between_two_clients(package, daphne_server, node_clients, cast):
     alice = node_clients.open(
-        "alice", package=package, url=daphne_server.realtime_url, apikey=cast.customer_a.apikey,
+        "alice",
+        package=package,
+        url=daphne_server.realtime_url,
+        apikey=cast.customer_a.apikey,
         channels=[{"name": "lobby", "config": {"presence": {"key": "alice"}}, "presence": True}],
     )
     alice.wait_subscribed("lobby")
@@ -118,7 +136,10 @@ def test_presence_sync_join_and_leave_between_two_clients(package, daphne_server
     alice.presence_synced_to("lobby", {"alice"})
 
     bob = node_clients.open(
-        "bob", package=other_package(package), url=daphne_server.realtime_url, apikey=cast.customer_b.apikey,
+        "bob",
+        package=other_package(package),
+        url=daphne_server.realtime_url,
+        apikey=cast.customer_b.apikey,
         channels=[{"name": "lobby", "config": {"presence": {"key": "bob"}}, "presence": True}],
     )
     bob.wait_subscribed("lobby")
@@ -144,8 +165,12 @@ def test_access_token_refresh_keeps_the_channel_and_a_revoked_token_ends_it(pack
     customer, staff = cast.customer_a, cast.staff_a
     first_token = customer.apikey
     client = node_clients.open(
-        "customer A", package=package, url=daphne_server.realtime_url, apikey=cast.anonymous.apikey,
-        access_token=first_token, channels=[orders_channel("my-orders")],
+        "customer A",
+        package=package,
+        url=daphne_server.realtime_url,
+        apikey=cast.anonymous.apikey,
+        access_token=first_token,
+        channels=[orders_channel("my-orders")],
     )
     client.wait_subscribed("my-orders")
     api = ApiClient(daphne_server, first_token)

@@ -16,9 +16,7 @@ pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 QUIET_SPELL = 10
 
 
-def test_a_socket_quiet_for_longer_than_the_channel_layer_poll_still_gets_events(
-    daphne_server, phoenix_sockets, cast
-):
+def test_a_socket_quiet_for_longer_than_the_channel_layer_poll_still_gets_events(daphne_server, phoenix_sockets, cast):
     socket = phoenix_sockets.open("quiet", websocket_url=daphne_server.websocket_url, apikey=cast.staff_a.apikey)
     socket.join("catalog", postgres_changes=[{"event": "UPDATE", "schema": "public", "table": "products"}])
 

@@ -44,7 +44,9 @@ def test_every_socket_gets_every_event_it_is_owed_in_order_despite_drops(daphne_
         cast.anonymous: [binding("products")],
         cast.customer_a: [binding("orders"), binding("order_items"), binding("cart_items"), binding("products")],
         cast.staff_a: [
-            binding("orders"), binding("products", f"vendor_id=eq.{cast.vendor_a.pk}"), binding("notifications")
+            binding("orders"),
+            binding("products", f"vendor_id=eq.{cast.vendor_a.pk}"),
+            binding("notifications"),
         ],
         cast.staff_b: [binding("order_items"), binding("products", f"vendor_id=eq.{cast.vendor_b.pk}")],
         cast.admin: [binding("orders"), binding("order_items"), binding("products")],

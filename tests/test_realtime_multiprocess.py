@@ -22,7 +22,10 @@ SEEN_BEFORE_THE_KILL = 40
 def test_a_change_written_on_one_process_reaches_sockets_on_the_other(daphne_servers, node_clients, cast):
     first, second = daphne_servers.start("daphne-1"), daphne_servers.start("daphne-2")
     shop = node_clients.open(
-        "staff of shop A on daphne-2", package="v2", url=second.realtime_url, apikey=cast.staff_a.apikey,
+        "staff of shop A on daphne-2",
+        package="v2",
+        url=second.realtime_url,
+        apikey=cast.staff_a.apikey,
         channels=[{"name": "orders", "postgres_changes": [{"event": "INSERT", "schema": "public", "table": "orders"}]}],
     )
     shop.wait_subscribed("orders")
@@ -39,11 +42,17 @@ def test_presence_is_the_same_on_both_processes(daphne_servers, node_clients, ca
     first, second = daphne_servers.start("daphne-1"), daphne_servers.start("daphne-2")
     lobby = {"name": "lobby", "presence": True}
     alice = node_clients.open(
-        "alice on daphne-1", package="v2", url=first.realtime_url, apikey=cast.customer_a.apikey,
+        "alice on daphne-1",
+        package="v2",
+        url=first.realtime_url,
+        apikey=cast.customer_a.apikey,
         channels=[{**lobby, "config": {"presence": {"key": "alice"}}}],
     )
     bob = node_clients.open(
-        "bob on daphne-2", package="v1", url=second.realtime_url, apikey=cast.customer_b.apikey,
+        "bob on daphne-2",
+        package="v1",
+        url=second.realtime_url,
+        apikey=cast.customer_b.apikey,
         channels=[{**lobby, "config": {"presence": {"key": "bob"}}}],
     )
     alice.wait_subscribed("lobby")

@@ -111,9 +111,7 @@ class VendorApplication(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="reviewed_applications"
     )
     reason = models.TextField(blank=True, help_text="Why documents are required or why it was rejected.")
-    vendor = models.OneToOneField(
-        Vendor, on_delete=models.SET_NULL, null=True, blank=True, related_name="application"
-    )
+    vendor = models.OneToOneField(Vendor, on_delete=models.SET_NULL, null=True, blank=True, related_name="application")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -4,7 +4,7 @@ from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
 
-from .models import Vendor, VendorApplication, VendorApplicationStatusHistory
+from .models import VendorApplication, VendorApplicationStatusHistory
 
 
 def application_for_user(*, user: User) -> VendorApplication | None:

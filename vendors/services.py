@@ -150,9 +150,7 @@ def application_submit(
     validate_choice(business_type, VendorApplication.BusinessType.choices, field="business_type")
     company_number = validate_optional_text(company_number, field="company_number", max_length=20)
     if business_type == VendorApplication.BusinessType.LIMITED_COMPANY and not company_number:
-        raise InvalidInput(
-            "A limited company needs its company number.", code="required", field="company_number"
-        )
+        raise InvalidInput("A limited company needs its company number.", code="required", field="company_number")
     contact_name = validate_required_text(contact_name, field="contact_name", max_length=150)
     contact_email = validate_email_address(contact_email, field="contact_email")
     contact_phone = validate_optional_text(contact_phone, field="contact_phone", max_length=32)
@@ -165,9 +163,7 @@ def application_submit(
     User.objects.select_for_update().get(pk=applicant.pk)
     _refuse_if_vendor_staff(applicant)
     if applicant.vendor_applications.filter(status__in=VendorApplication.OPEN_STATUSES).exists():
-        raise Conflict(
-            "You already have an application in progress.", code="application_open", field="applicant"
-        )
+        raise Conflict("You already have an application in progress.", code="application_open", field="applicant")
     application = VendorApplication.objects.create(
         applicant=applicant,
         business_name=business_name,
@@ -217,9 +213,7 @@ def application_request_documents(
 
 
 @transaction.atomic
-def application_resubmit_documents(
-    *, applicant: User, application: VendorApplication, documents
-) -> VendorApplication:
+def application_resubmit_documents(*, applicant: User, application: VendorApplication, documents) -> VendorApplication:
     if application.applicant_id != applicant.pk:
         raise NotFound("Application not found.", field="application")
     documents = _clean_documents(documents)

@@ -13,13 +13,15 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from realtime.relay import sweep_forever  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
+from zora.scheduling import start_scheduler  # noqa: E402
 
 
-class WithRelaySweep:
-    """Starts the relay's periodic sweep once per server process, on its first connection.
+class WithBackgroundWork:
+    """Starts the relay's periodic sweep and the timed changes once per server process, on its first connection.
 
-    Every process sweeps, so events are published and pruned as long as any
-    process runs; the relay's lock keeps them from doing the same work twice.
+    Every process sweeps, so events are published and pruned, and due changes
+    applied, as long as any process runs; the relay's lock and the services'
+    row locks keep them from doing the same work twice.
     """
 
     def __init__(self, app):
@@ -29,10 +31,11 @@ class WithRelaySweep:
     async def __call__(self, scope, receive, send):
         if self.sweep is None:
             self.sweep = asyncio.get_running_loop().create_task(sweep_forever())
+            start_scheduler()
         return await self.app(scope, receive, send)
 
 
-application = WithRelaySweep(
+application = WithBackgroundWork(
     ProtocolTypeRouter(
         {
             "http": django_asgi_app,

@@ -21,9 +21,7 @@ _DEV_SECRET_KEY = "zora-insecure-development-key-never-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is off (production refuses to start without it)."
-        )
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (production refuses to start without it).")
     SECRET_KEY = _DEV_SECRET_KEY
 elif not DEBUG and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 32):
     raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 32 characters.")
@@ -46,6 +44,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "template_partials",
+    "zora",
     "accounts",
     "vendors",
     "catalog",
@@ -235,6 +235,11 @@ REALTIME_PUBLIC_KEY = env.str("REALTIME_PUBLIC_KEY", default="zora-public-anon-k
 REALTIME_RETENTION_HOURS = env.int("REALTIME_RETENTION_HOURS", default=24)
 REALTIME_SWEEP_SECONDS = env.float("REALTIME_SWEEP_SECONDS", default=5.0)
 REALTIME_SOCKET_IDLE_SECONDS = env.float("REALTIME_SOCKET_IDLE_SECONDS", default=60.0)
+
+# Timed changes (zora/scheduling.py): every server process sweeps for due changes.
+TIMED_CHANGES_ENABLED = env.bool("TIMED_CHANGES_ENABLED", default=True)
+# No sweep waits longer than this between runs (tests shorten it to see deadlines pass quickly).
+TIMED_CHANGES_MAX_INTERVAL_SECONDS = env.float("TIMED_CHANGES_MAX_INTERVAL_SECONDS", default=30.0)
 
 # Orders
 DELIVERY_FEE = env.str("DELIVERY_FEE", default="2.99")

@@ -361,4 +361,3 @@ def test_activity_log_refuses_bad_fields(admin_user, nothing_written, fields, fi
         services.activity_log_record(admin=admin_user, **{"action": "x", "category": "other", **fields})
 
     assert refusal.value.field == field
-

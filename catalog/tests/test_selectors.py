@@ -3,8 +3,8 @@ from decimal import Decimal
 import pytest
 
 from catalog.selectors import product_list
-from vendors.access import user_manages_vendor
 from tests import factories
+from vendors.access import user_manages_vendor
 from zora.errors import InvalidInput
 
 pytestmark = pytest.mark.django_db

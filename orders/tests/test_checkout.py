@@ -94,9 +94,10 @@ def test_checkout_takes_stock_and_raises_alerts(customer, vendor):
     order_checkout(customer=customer)
 
     assert stock_of(product) == [0]
-    assert set(
-        InventoryAlert.objects.filter(product=product, status="active").values_list("type", "severity")
-    ) == {("low_stock", "emergency"), ("stockout", "emergency")}
+    assert set(InventoryAlert.objects.filter(product=product, status="active").values_list("type", "severity")) == {
+        ("low_stock", "emergency"),
+        ("stockout", "emergency"),
+    }
 
 
 def test_given_address_overrides_the_default(customer, two_shops):

@@ -56,9 +56,7 @@ def test_eight_concurrent_retries_with_one_key_make_one_set_of_orders(customer):
     for product in products:
         cart_add_item(user=customer, product=product, quantity=2)
 
-    outcomes = race(
-        [lambda: order_checkout(customer=customer, idempotency_key="double-tap") for _ in range(8)]
-    )
+    outcomes = race([lambda: order_checkout(customer=customer, idempotency_key="double-tap") for _ in range(8)])
 
     assert all(isinstance(outcome, list) for outcome in outcomes), outcomes
     assert {tuple(order.pk for order in outcome) for outcome in outcomes} == {

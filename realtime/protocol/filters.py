@@ -128,7 +128,7 @@ def parse_filter(raw: str, table: PublishedTable) -> ColumnFilter:
     column = column.strip()
     if column not in table.columns:
         raise BindingError(
-            f"filter {raw!r}: table {table.name!r} has no column {column!r} " f"(columns: {', '.join(table.columns)})"
+            f"filter {raw!r}: table {table.name!r} has no column {column!r} (columns: {', '.join(table.columns)})"
         )
     if operator not in OPERATORS:
         raise BindingError(f"filter {raw!r}: unknown operator {operator!r} (use one of {', '.join(OPERATORS)})")

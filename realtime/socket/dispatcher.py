@@ -143,9 +143,7 @@ class Dispatcher:
         """The stream is behind what was handed out: the database was replaced (restored from a
         backup, say). The sockets' positions belong to the old stream, so they are closed and
         their clients resume, which tells them to resync."""
-        logger.warning(
-            "the event stream went back from seq %s to %s: closing the sockets", self.last, high_water
-        )
+        logger.warning("the event stream went back from seq %s to %s: closing the sockets", self.last, high_water)
         self.last = high_water
         for subscription in self._members():
             self._remove(subscription)

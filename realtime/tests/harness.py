@@ -6,7 +6,6 @@ from contextlib import contextmanager
 
 import redis
 from django.conf import settings
-
 from django.db import connection
 from django.utils import timezone
 

@@ -20,9 +20,9 @@ from orders.models import Order
 from realtime.models import Event
 from realtime.publication import TABLES
 from support import services as support
+from tests import factories
 from vendors import services as vendors
 from vendors.models import VendorStaff
-from tests import factories
 
 PASSWORD = "a-long-enough-password-42"
 

@@ -132,7 +132,6 @@ async def test_a_failure_while_delivering_closes_the_socket_so_the_client_resume
     await client.disconnect()
 
 
-
 async def test_a_socket_whose_core_channel_layer_read_fails_is_closed():
     """The core layer reads once for all of a process's receivers; each cut fails whichever holds the
     read, the dispatcher (which carries on) or a socket (which must close so its client resumes).

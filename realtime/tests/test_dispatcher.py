@@ -186,7 +186,9 @@ async def test_the_dispatcher_carries_on_when_its_channel_layer_connection_dies(
         await in_db(_notify_unpublished)(user, "lost while it was down")
         notification = await in_db(notification_create)(user=user, type="system", title="after")
         seqs = await _drain(subscription, 2)
-        assert seqs[1] == await in_db(lambda: Event.objects.get(table="notifications", record__id=notification.pk).seq)()
+        assert (
+            seqs[1] == await in_db(lambda: Event.objects.get(table="notifications", record__id=notification.pk).seq)()
+        )
         assert seqs[0] == seqs[1] - 1
 
 

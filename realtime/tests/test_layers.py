@@ -46,4 +46,3 @@ async def test_presence_serves_a_burst_larger_than_its_pool(small_pool):
     live, lapsed = await store.entries(topic)
     assert (len(live), lapsed) == (BURST, [])
     await asyncio.gather(*(store.untrack(topic, f"socket-{n}") for n in range(BURST)))
-

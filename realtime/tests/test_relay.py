@@ -13,8 +13,8 @@ from django.db import transaction
 from django.test import override_settings
 
 from accounts.models import Notification
-from realtime.models import Event, EventGroup
 from realtime.layer_loop import run_on_layer_loop
+from realtime.models import Event, EventGroup
 from realtime.relay import EVENTS_GROUP, relay_lock, relay_run, relay_sweep, stream_cursor_announce
 from realtime.selectors import events_after, high_water_seq
 from realtime.tests.harness import in_thread, join, relay_held_elsewhere

@@ -7,8 +7,8 @@ from rest_framework import status
 from orders.models import Order
 from support import selectors, services
 from support.models import Conversation, EmailMessage
-from vendors.models import Vendor
 from vendors.access import user_vendor
+from vendors.models import Vendor
 from zora.api import ApiView, MarkedReadSerializer, error_responses, object_or_404
 
 from .serializers import (

@@ -71,9 +71,7 @@ class NodeRealtimeClient:
         command_id = next(self._ids)
         self._process.stdin.write(json.dumps({"id": command_id, "op": op, **arguments}) + "\n")
         self._process.stdin.flush()
-        reply = self.inbox.take_one(
-            lambda m: m["type"] == "reply" and m["id"] == command_id, timeout, f"reply to {op}"
-        )
+        reply = self.inbox.take_one(lambda m: m["type"] == "reply" and m["id"] == command_id, timeout, f"reply to {op}")
         assert reply["ok"], f"{self.name}: {op} failed: {reply['error']}"
         return reply["result"]
 
@@ -134,10 +132,9 @@ class NodeRealtimeClient:
     def presence_synced_to(self, channel: str, keys: set[str], timeout: float = 10.0) -> dict:
         """Waits for a presence sync whose state holds exactly `keys`, and returns that state."""
         return self.inbox.take_one(
-            lambda m: m["type"] == "presence"
-            and m["channel"] == channel
-            and m["event"] == "sync"
-            and set(m["state"]) == keys,
+            lambda m: (
+                m["type"] == "presence" and m["channel"] == channel and m["event"] == "sync" and set(m["state"]) == keys
+            ),
             timeout,
             f"presence sync of {sorted(keys)} on {channel}",
         )["state"]
@@ -158,7 +155,4 @@ class NodeRealtimeClient:
         self._stderr.seek(0)
         stderr = self._stderr.read().decode(errors="replace")
         transcript = self.inbox.transcript()
-        return (
-            f"{len(self.inbox.history)} callbacks; the last:\n{transcript}\n"
-            f"stderr:\n{stderr[-5000:]}"
-        )
+        return f"{len(self.inbox.history)} callbacks; the last:\n{transcript}\nstderr:\n{stderr[-5000:]}"
