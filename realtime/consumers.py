@@ -28,6 +28,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from realtime import metrics, selectors
+from realtime.policies import vendor_ids_of_groups
 from realtime.protocol.filters import matching_ids
 from realtime.protocol.framing import SERIALIZERS, VSN_1, BroadcastPush, ClientFrame, FrameError, dumps
 from realtime.socket.channels import (
@@ -513,6 +514,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             "user_id": user.pk,
             "name": user.get_full_name(),
             "portal": self.portal,
+            # The shops this user works for: a shop with no portal tab open for long pauses itself.
+            "vendor_ids": sorted(vendor_ids_of_groups(self.identity.groups)),
             "online_at": timezone.now().isoformat(),
         }
         await self._track(ONLINE, str(user.pk), meta)

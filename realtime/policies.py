@@ -20,6 +20,10 @@ def vendor_group(vendor_id) -> str:
     return f"vendor.{vendor_id}"
 
 
+def vendor_ids_of_groups(groups) -> set[int]:
+    return {int(group.split(".", 1)[1]) for group in groups if group.startswith("vendor.")}
+
+
 def groups_for_user(user) -> frozenset[str]:
     """Everyone reads `public`; a signed-in user in good standing also reads their own rows,
     their active vendor's rows, and everything if they are a platform admin."""
