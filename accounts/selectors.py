@@ -22,6 +22,11 @@ def notification_unread_count(*, user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
+def notifications_latest(*, user: User, limit: int = 8) -> list[Notification]:
+    """What the bell's dropdown lists: the newest first, read or not."""
+    return list(Notification.objects.filter(user=user).order_by("-created_at", "-id")[:limit])
+
+
 def api_token_user(*, key: str) -> User | None:
     """The owner of an unrevoked token, if they may still use Zora; records when the token was last used."""
     if not key:

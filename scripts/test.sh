@@ -70,7 +70,7 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # Playwright drives the system Chromium, needed only once a test is marked `browser`.
 if grep -rqs --include='test_*.py' 'mark.browser' "$ROOT" --exclude-dir=node_modules --exclude-dir=.venv; then
-    [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+    [[ -x /usr/bin/chromium ]] || missing+=(chromium fonts-dejavu-core)
 fi
 command -v make >/dev/null 2>&1 || missing+=(make)       # for `make venv` when called directly
 # Debian's python3 ships without ensurepip until python3-venv is installed.
