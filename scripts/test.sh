@@ -6,7 +6,8 @@
 #   2. makes the virtualenv (via `make venv`, so there is one definition of it),
 #   3. installs the npm client used by the protocol tests (tests/package.json),
 #   4. starts throwaway PostgreSQL and Redis on free loopback ports,
-#   5. checks no migrations are missing, then runs pytest with "$@".
+#   5. checks lint and formatting (ruff) and that no migrations are missing,
+#   6. runs pytest with "$@".
 # The servers and their temp dir are removed on exit, whatever happens.
 #
 # Usage: scripts/test.sh [pytest args...]     e.g. scripts/test.sh -k harness -x
@@ -127,6 +128,11 @@ zora_services_start
 eval "$(zora_services_env)"   # exports DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ZORA_TEST_ENV
 echo "DATABASE_URL=$DATABASE_URL"
 echo "REDIS_URL=$REDIS_URL"
+
+# ------------------------------------------------------------------ lint
+phase "ruff check + format --check"
+"$VIRTUAL_ENV/bin/ruff" check "$ROOT"
+"$VIRTUAL_ENV/bin/ruff" format --check "$ROOT"
 
 # ------------------------------------------------------------ migrations
 phase "makemigrations --check"

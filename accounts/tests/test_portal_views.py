@@ -20,8 +20,9 @@ def fresh_throttle():
     cache.clear()
 
 
-def _sign_in(client, email, password=factories.PASSWORD, **extra):
-    return client.post("/accounts/login/", {"email": email, "password": password, **extra})
+def _sign_in(client, email, password=factories.PASSWORD, next=None, **meta):
+    data = {"email": email, "password": password} | ({"next": next} if next else {})
+    return client.post("/accounts/login/", data, **meta)
 
 
 def test_vendor_staff_signs_in_and_lands_on_the_portal(client, vendor):
