@@ -66,3 +66,14 @@ def nothing_written(db):
         assert _row_counts() == before
 
     return check
+
+
+@pytest.fixture(autouse=True)
+def uploads_in_tmp(settings, tmp_path):
+    """Uploaded files land in this test's own directories, never in the work tree's media folders."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {**settings.STORAGES["private"], "OPTIONS": {"location": str(tmp_path / "private_media")}},
+    }
+    return tmp_path

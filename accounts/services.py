@@ -163,6 +163,28 @@ def user_set_suspended(*, actor: User, user: User, suspended: bool, reason: str 
     return user
 
 
+@transaction.atomic
+def user_set_platform_admin(*, actor: User, user: User, is_admin: bool, request_meta=None) -> User:
+    """Grants or takes away platform-admin rights (`is_staff`). An admin cannot change their own,
+    so the platform is never left without the admin who could undo it. The user's open sockets
+    follow at once: the change is captured as an access event (realtime/capture.py)."""
+    require_platform_admin(actor)
+    if user.pk == actor.pk:
+        raise RuleViolation("Admins cannot change their own admin rights.", code="self_admin_change", field="user")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_staff != is_admin:
+        user.is_staff = is_admin
+        user.save(update_fields=["is_staff"])
+    activity_log_record(
+        admin=actor,
+        action="user.admin_granted" if is_admin else "user.admin_revoked",
+        category=AdminActivityLog.Category.USER,
+        entity=user,
+        request_meta=request_meta,
+    )
+    return user
+
+
 # API tokens -----------------------------------------------------------------------------------
 
 

@@ -1,9 +1,15 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from accounts.admin_base import PublishedModelAdmin, ReadOnlyAdmin, adopt_created, changed_fields, service_action
+from accounts.admin_base import (
+    PublishedModelAdmin,
+    ReadOnlyAdmin,
+    adopt_created,
+    changed_fields,
+    service_action,
+)
 from catalog import services
-from catalog.models import Category, InventoryAlert, Product, Review, WishlistItem
+from catalog.models import Category, InventoryAlert, Product, Review, StockMovement, WishlistItem
 
 
 @admin.register(Category)
@@ -40,7 +46,15 @@ class ProductAdmin(PublishedModelAdmin):
     date_hierarchy = "created_at"
     autocomplete_fields = ("vendor", "category")
     list_select_related = ("vendor", "category")
-    readonly_fields = ("rating_avg", "rating_count", "created_at", "updated_at")
+    # "Out of stock until" is set and ended by its services, which keep the stock history.
+    readonly_fields = (
+        "rating_avg",
+        "rating_count",
+        "stock_to_restore",
+        "out_of_stock_until",
+        "created_at",
+        "updated_at",
+    )
 
     def get_readonly_fields(self, request, obj=None):
         # A product stays with the vendor it was created for.
@@ -54,6 +68,17 @@ class ProductAdmin(PublishedModelAdmin):
             return
         created = services.product_create(actor=request.user, vendor=form.cleaned_data["vendor"], **fields)
         adopt_created(obj, created)
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdmin):
+    """Every stock change as it happened: written by the services, never edited."""
+
+    list_display = ("product", "vendor", "reason", "delta", "stock_before", "stock_after", "actor", "created_at")
+    list_filter = ("reason",)
+    search_fields = ("product__name", "vendor__name", "note")
+    date_hierarchy = "created_at"
+    list_select_related = ("product", "vendor", "actor")
 
 
 @admin.register(InventoryAlert)

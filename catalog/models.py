@@ -3,6 +3,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
+from zora.uploads import RandomName, public_storage
+
+PRODUCT_IMAGE_FOLDER = "products"
+
 
 class Category(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -30,6 +34,10 @@ class Product(models.Model):
     images = models.JSONField(default=list, blank=True, help_text="Image URLs, first is the main one.")
     rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0.00"))
     rating_count = models.PositiveIntegerField(default=0)
+    # "Out of stock until": while set, the stock was taken to 0 and this much comes back
+    # (at `out_of_stock_until`, or by hand when that is empty: out of stock indefinitely).
+    stock_to_restore = models.PositiveIntegerField(null=True, blank=True)
+    out_of_stock_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -41,15 +49,100 @@ class Product(models.Model):
             models.CheckConstraint(
                 condition=models.Q(rating_avg__gte=0, rating_avg__lte=5), name="product_rating_range"
             ),
+            models.CheckConstraint(
+                condition=models.Q(out_of_stock_until__isnull=True) | models.Q(stock_to_restore__isnull=False),
+                name="product_restore_time_needs_a_level",
+            ),
         ]
         indexes = [
             models.Index(fields=["vendor", "is_active", "name"]),
             models.Index(fields=["category", "is_active"]),
             models.Index(fields=["-created_at"]),
+            models.Index(
+                fields=["out_of_stock_until"],
+                condition=models.Q(out_of_stock_until__isnull=False),
+                name="product_stock_restore_due",
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def held_out_of_stock(self) -> bool:
+        return self.stock_to_restore is not None
+
+    @property
+    def is_low_on_stock(self) -> bool:
+        return 0 < self.stock <= self.low_stock_threshold
+
+
+class OutOfStockFor(models.TextChoices):
+    """How long "out of stock until" holds a product at 0 before its stock comes back."""
+
+    END_OF_DAY = "end_of_day", "Until the end of the day"
+    FOUR_HOURS = "four_hours", "For 4 hours"
+    INDEFINITELY = "indefinitely", "Until I bring it back"
+
+
+class ProductImage(models.Model):
+    """An uploaded picture of a product; `Product.images` lists their URLs in `position` order."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="uploaded_images")
+    image = models.ImageField(upload_to=RandomName(PRODUCT_IMAGE_FOLDER), storage=public_storage)
+    thumbnail = models.ImageField(upload_to=RandomName(f"{PRODUCT_IMAGE_FOLDER}/thumbnails"), storage=public_storage)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return f"Image {self.position + 1} of {self.product}"
+
+
+class StockMovement(models.Model):
+    """One change of a product's stock: who, when, why, before and after. Never edited."""
+
+    class Reason(models.TextChoices):
+        RESTOCK = "restock", "Restock (a delivery)"
+        CORRECTION = "correction", "Correction (a stock-take)"
+        DAMAGED = "damaged", "Damaged or expired"
+        SALE = "sale", "Sale"
+        CANCELLATION = "cancellation", "Order cancelled"
+        OUT_OF_STOCK_UNTIL = "out_of_stock_until", "Marked out of stock"
+        RESTORED = "restored", "Back in stock"
+        OTHER = "other", "Other"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_movements")
+    vendor = models.ForeignKey("vendors.Vendor", on_delete=models.CASCADE, related_name="stock_movements")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when the system did it (a timed restore).",
+    )
+    delta = models.IntegerField()
+    stock_before = models.IntegerField()
+    stock_after = models.IntegerField()
+    reason = models.CharField(max_length=30, choices=Reason.choices)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(stock_after=models.F("stock_before") + models.F("delta")),
+                name="stock_movement_adds_up",
+            ),
+        ]
+        indexes = [models.Index(fields=["product", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.product}: {self.stock_before} → {self.stock_after} ({self.reason})"
 
 
 class InventoryAlert(models.Model):
@@ -77,6 +170,9 @@ class InventoryAlert(models.Model):
     stock_level = models.IntegerField()
     threshold = models.PositiveIntegerField()
     message = models.CharField(max_length=300, blank=True)
+    # Units sold per day lately, and when the shelf empties at that pace (empty when it is not selling).
+    sales_velocity_per_day = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    estimated_stockout_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -110,6 +206,12 @@ class Review(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, null=True, blank=True, related_name="reviews")
     rating = models.PositiveSmallIntegerField()
     comment = models.TextField(blank=True)
+    # The shop's one public answer (editable; replied_at is when it was last written).
+    reply = models.TextField(blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

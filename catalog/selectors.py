@@ -1,13 +1,22 @@
 """Reads of the catalog that are more than a one-line query."""
 
-from decimal import Decimal, InvalidOperation
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Sum, Value, When
 
 from accounts.services import validate_choice
-from catalog.models import InventoryAlert, Product, Review, WishlistItem
+from catalog.models import InventoryAlert, Product, Review, StockMovement, WishlistItem
+from orders.models import Order, OrderItem
 from vendors.models import Vendor
 from zora.errors import InvalidInput
+
+SALES_VELOCITY_WINDOW = timedelta(days=7)
+SEVERITY_ORDER = (
+    InventoryAlert.Severity.EMERGENCY,
+    InventoryAlert.Severity.CRITICAL,
+    InventoryAlert.Severity.WARNING,
+)
 
 PRODUCT_ORDERINGS = {
     "name": ("name", "id"),
@@ -70,10 +79,69 @@ def product_list(
 
 def product_list_for_vendor(*, vendor: Vendor, include_inactive: bool = True) -> QuerySet[Product]:
     """The vendor portal's view of its own catalogue, hidden products included."""
-    products = Product.objects.filter(vendor=vendor).select_related("category")
+    products = (
+        Product.objects.filter(vendor=vendor).select_related("vendor", "category").prefetch_related("uploaded_images")
+    )
     if not include_inactive:
         products = products.filter(is_active=True)
     return products
+
+
+def products_due_stock_restore(*, now: datetime) -> QuerySet[Product]:
+    """Products held "out of stock until" a time that has come."""
+    return Product.objects.filter(stock_to_restore__isnull=False, out_of_stock_until__lte=now)
+
+
+def product_sales_velocity(*, product: Product, now: datetime) -> Decimal:
+    """Units sold per day over the last week (cancelled orders do not count), or since the product
+    was listed when that is more recent, counting at least one day so a first sale is not a stampede."""
+    since = now - SALES_VELOCITY_WINDOW
+    sold = (
+        OrderItem.objects.filter(product=product, order__created_at__gte=since)
+        .exclude(order__status=Order.Status.CANCELLED)
+        .aggregate(units=Sum("quantity"))["units"]
+    )
+    if not sold:
+        return Decimal("0.00")
+    days = max(timedelta(days=1), min(SALES_VELOCITY_WINDOW, now - product.created_at)) / timedelta(days=1)
+    return (Decimal(sold) / Decimal(str(days))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def stock_movements_for_product(*, product: Product) -> QuerySet[StockMovement]:
+    return StockMovement.objects.filter(product=product).select_related("actor")
+
+
+PRODUCT_STATES = {
+    "all": Q(),
+    "active": Q(is_active=True),
+    "inactive": Q(is_active=False),
+    "low": Q(stock__gt=0, stock__lte=F("low_stock_threshold")),
+    "sold_out": Q(stock=0),
+}
+
+
+def product_search_for_vendor(*, vendor: Vendor, search: str = "", state: str = "all") -> QuerySet[Product]:
+    """The shop's catalogue by name or description, narrowed to a state (active, low on stock, ...)."""
+    validate_choice(state, [(name, name) for name in PRODUCT_STATES], field="state")
+    products = product_list_for_vendor(vendor=vendor).filter(PRODUCT_STATES[state])
+    if search:
+        products = products.filter(Q(name__icontains=search) | Q(description__icontains=search))
+    return products
+
+
+def inventory_alerts_open_for_vendor(*, vendor: Vendor) -> QuerySet[InventoryAlert]:
+    """Alerts still to deal with, worst first: emergency, critical, warning; newest first within each."""
+    rank = Case(
+        *(When(severity=severity, then=Value(position)) for position, severity in enumerate(SEVERITY_ORDER)),
+        output_field=IntegerField(),
+    )
+    return (
+        InventoryAlert.objects.filter(vendor=vendor)
+        .exclude(status=InventoryAlert.Status.RESOLVED)
+        .select_related("product", "acknowledged_by")
+        .annotate(severity_rank=rank)
+        .order_by("severity_rank", "-created_at", "-id")
+    )
 
 
 def inventory_alert_list_for_vendor(*, vendor: Vendor, status: str | None = None) -> QuerySet[InventoryAlert]:
@@ -91,6 +159,22 @@ def review_list_for_product(*, product: Product) -> QuerySet[Review]:
 def review_list_for_vendor(*, vendor: Vendor) -> QuerySet[Review]:
     """Reviews of the shop itself, not of its products."""
     return Review.objects.filter(vendor=vendor, product__isnull=True).select_related("customer")
+
+
+REVIEW_SUBJECTS = ("all", "shop", "products", "unanswered")
+
+
+def review_list_for_vendor_staff(*, vendor: Vendor, about: str = "all") -> QuerySet[Review]:
+    """Everything customers said about the shop and its products, for the team that answers."""
+    validate_choice(about, [(subject, subject) for subject in REVIEW_SUBJECTS], field="about")
+    reviews = Review.objects.filter(vendor=vendor).select_related("customer", "product", "replied_by")
+    if about == "shop":
+        reviews = reviews.filter(product__isnull=True)
+    elif about == "products":
+        reviews = reviews.filter(product__isnull=False)
+    elif about == "unanswered":
+        reviews = reviews.filter(reply="")
+    return reviews
 
 
 def wishlist_for_user(*, user) -> QuerySet[WishlistItem]:

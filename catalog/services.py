@@ -1,10 +1,11 @@
-"""Every write to the catalog: categories, products, stock, inventory alerts,
-reviews and wishlists."""
+"""Every write to the catalog: categories, products, their images and stock,
+inventory alerts, reviews and their replies, and wishlists."""
 
+from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, Max
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -13,12 +14,26 @@ from accounts.services import (
     activity_log_record,
     notification_create_for_vendor_staff,
     require_platform_admin,
+    validate_choice,
+    validate_optional_text,
     validate_required_text,
 )
-from catalog.models import Category, InventoryAlert, Product, Review, WishlistItem
+from catalog import selectors
+from catalog.models import (
+    PRODUCT_IMAGE_FOLDER,
+    Category,
+    InventoryAlert,
+    OutOfStockFor,
+    Product,
+    ProductImage,
+    Review,
+    StockMovement,
+    WishlistItem,
+)
 from orders.models import Order
 from vendors.access import user_manages_vendor
 from vendors.services import vendor_rating_refresh
+from zora import uploads
 from zora.errors import Conflict, InvalidInput, NotFound, RuleViolation
 
 CENT = Decimal("0.01")
@@ -35,8 +50,19 @@ EDITABLE_PRODUCT_FIELDS = {
     "images",
     "is_active",
 }
-# Changing either of these can raise, escalate or resolve an inventory alert.
-STOCK_FIELDS = {"stock", "low_stock_threshold"}
+# What a person may give as the reason for changing stock by hand; the rest are the system's.
+MANUAL_STOCK_REASONS = [
+    (reason.value, reason.label)
+    for reason in (
+        StockMovement.Reason.RESTOCK,
+        StockMovement.Reason.CORRECTION,
+        StockMovement.Reason.DAMAGED,
+        StockMovement.Reason.OTHER,
+    )
+]
+STOCK_NOTE_MAX_LENGTH = StockMovement._meta.get_field("note").max_length
+MAX_PRODUCT_IMAGES = 10
+REPLY_MAX_LENGTH = 2000
 SEVERITY_RANK = {
     InventoryAlert.Severity.WARNING: 1,
     InventoryAlert.Severity.CRITICAL: 2,
@@ -161,6 +187,15 @@ def product_create(
     )
     product = Product(vendor=vendor, **fields)
     product.save()
+    if product.stock:
+        stock_movement_record(
+            product=product,
+            actor=actor,
+            delta=product.stock,
+            stock_before=0,
+            reason=StockMovement.Reason.RESTOCK,
+            note="Opening stock",
+        )
     inventory_alerts_sync(product=product)
     _log_admin_product_change(actor, "product_created", product, {"name": product.name})
     return product
@@ -174,36 +209,256 @@ def product_update(*, actor, product, **fields) -> Product:
         field = sorted(unknown)[0]
         raise InvalidInput(f"{field} cannot be changed here.", code="unknown_field", field=field)
     changes = _validated_product_fields(fields)
+    logged = {name: str(value) for name, value in changes.items()}
     product = Product.objects.select_for_update().get(pk=product.pk)
+    new_stock = changes.pop("stock", product.stock)
     for name, value in changes.items():
         setattr(product, name, value)
-    product.save()
-    if STOCK_FIELDS & changes.keys():
-        inventory_alerts_sync(product=product)
-    _log_admin_product_change(actor, "product_updated", product, {name: str(value) for name, value in changes.items()})
+    if "images" in changes:
+        _images_in_step(product)
+    if new_stock != product.stock:
+        _stock_set(product, new_stock, actor=actor, reason=StockMovement.Reason.CORRECTION)
+    else:
+        product.save()
+        if "low_stock_threshold" in changes:
+            inventory_alerts_sync(product=product)
+    _log_admin_product_change(actor, "product_updated", product, logged)
     return product
 
 
 @transaction.atomic
-def product_adjust_stock(*, actor, product, delta=None, stock=None, reason="") -> Product:
-    """Set stock absolutely (a stock-take) or by a delta (a delivery, a breakage)."""
+def stock_movement_record(*, product, actor, delta, stock_before, reason, note="") -> StockMovement:
+    """The history line of a stock change made elsewhere (checkout's sale, a cancellation's restock)."""
+    validate_choice(reason, StockMovement.Reason.choices, field="reason")
+    movement = StockMovement(
+        product=product,
+        vendor_id=product.vendor_id,
+        actor=actor,
+        delta=delta,
+        stock_before=stock_before,
+        stock_after=stock_before + delta,
+        reason=reason,
+        note=(note or "").strip()[:STOCK_NOTE_MAX_LENGTH],
+    )
+    movement.save()
+    return movement
+
+
+def _stock_set(product: Product, new_stock: int, *, actor, reason: str, note: str = "", hold: bool = False) -> None:
+    """Every stock change the catalog makes: the new level, its history line, the alerts.
+
+    A change by anything but "out of stock until" itself ends a pending restore (`hold=False`):
+    whoever set the stock by hand knows better than the remembered level.
+    """
+    stock_before = product.stock
+    product.stock = new_stock
+    if not hold:
+        product.stock_to_restore = None
+        product.out_of_stock_until = None
+    product.save()
+    if new_stock != stock_before:
+        stock_movement_record(
+            product=product,
+            actor=actor,
+            delta=new_stock - stock_before,
+            stock_before=stock_before,
+            reason=reason,
+            note=note,
+        )
+    inventory_alerts_sync(product=product)
+
+
+@transaction.atomic
+def product_adjust_stock(
+    *, actor, product, delta=None, stock=None, reason=StockMovement.Reason.OTHER, note=""
+) -> Product:
+    """Set stock absolutely (a stock-take) or by a delta (a delivery, a breakage), with the reason kept."""
     if (delta is None) == (stock is None):
         raise InvalidInput("Give exactly one of delta or stock.", code="exactly_one", field="delta")
     _require_manager(actor, product.vendor)
+    reason = validate_choice(reason, MANUAL_STOCK_REASONS, field="reason")
+    note = validate_optional_text(note, field="note", max_length=STOCK_NOTE_MAX_LENGTH)
     product = Product.objects.select_for_update().get(pk=product.pk)
     if stock is not None:
         new_stock = whole_number(stock, field="stock", minimum=0, maximum=MAX_STOCK)
     else:
         new_stock = product.stock + whole_number(
-            delta, field="delta", minimum=-product.stock, maximum=MAX_STOCK - product.stock
+            delta, field="delta", minimum=-MAX_STOCK, maximum=MAX_STOCK - product.stock
         )
+        if new_stock < 0:
+            raise InvalidInput(
+                f"Only {product.stock} of {product.name} in stock: you cannot take away {-delta}.",
+                code="min_value",
+                field="delta",
+            )
     previous = product.stock
-    product.stock = new_stock
-    product.save()
-    inventory_alerts_sync(product=product)
+    _stock_set(product, new_stock, actor=actor, reason=reason, note=note)
     _log_admin_product_change(
-        actor, "product_stock_adjusted", product, {"from": previous, "to": new_stock, "reason": reason}
+        actor, "product_stock_adjusted", product, {"from": previous, "to": new_stock, "reason": reason, "note": note}
     )
+    return product
+
+
+def _end_of_local_day(now: datetime) -> datetime:
+    tomorrow = timezone.localtime(now).date() + timedelta(days=1)
+    return timezone.make_aware(datetime.combine(tomorrow, time.min))
+
+
+def _out_of_stock_until(choice: str, now: datetime) -> datetime | None:
+    if choice == OutOfStockFor.END_OF_DAY:
+        return _end_of_local_day(now)
+    if choice == OutOfStockFor.FOUR_HOURS:
+        return now + timedelta(hours=4)
+    return None
+
+
+@transaction.atomic
+def product_mark_out_of_stock(*, actor, product, until) -> Product:
+    """Sold out for now (the oven failed, the batch is gone): 0 on the shelf, the level remembered.
+
+    It comes back by itself at the end of the day or after 4 hours (see catalog/timed.py), or by
+    hand with `product_back_in_stock` when held indefinitely. Marking a product that is already
+    held changes only when it comes back.
+    """
+    _require_manager(actor, product.vendor)
+    until = validate_choice(until, OutOfStockFor.choices, field="until")
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    if not product.held_out_of_stock:
+        if product.stock == 0:
+            raise RuleViolation(
+                f"{product.name} is already out of stock; adjust its stock when more arrives.",
+                code="already_out_of_stock",
+                field="until",
+            )
+        product.stock_to_restore = product.stock
+    product.out_of_stock_until = _out_of_stock_until(until, timezone.now())
+    _stock_set(
+        product,
+        0,
+        actor=actor,
+        reason=StockMovement.Reason.OUT_OF_STOCK_UNTIL,
+        note=OutOfStockFor(until).label,
+        hold=True,
+    )
+    _log_admin_product_change(actor, "product_marked_out_of_stock", product, {"until": until})
+    return product
+
+
+def _stock_restore(product: Product, *, actor) -> None:
+    """Put the remembered level back on top of whatever came back meanwhile (a cancelled order's items)."""
+    _stock_set(
+        product,
+        product.stock + product.stock_to_restore,
+        actor=actor,
+        reason=StockMovement.Reason.RESTORED,
+        note="Back in stock" if actor else "Back in stock at the time set",
+    )
+
+
+@transaction.atomic
+def product_back_in_stock(*, actor, product) -> Product:
+    """End "out of stock until" now, by hand."""
+    _require_manager(actor, product.vendor)
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    if not product.held_out_of_stock:
+        raise Conflict(f"{product.name} is not marked out of stock.", code="not_out_of_stock", field="product")
+    _stock_restore(product, actor=actor)
+    _log_admin_product_change(actor, "product_back_in_stock", product, {"stock": product.stock})
+    return product
+
+
+@transaction.atomic
+def product_stock_restore_due(*, product, now=None) -> bool:
+    """The timed restore: once, by whichever process locks the row first; False when not (or no longer) due."""
+    now = now or timezone.now()
+    product = (
+        selectors.products_due_stock_restore(now=now)
+        .select_for_update(skip_locked=True)
+        .select_related("vendor")
+        .filter(pk=product.pk)
+        .first()
+    )
+    if product is None:
+        return False
+    _stock_restore(product, actor=None)
+    notification_create_for_vendor_staff(
+        vendor=product.vendor,
+        type=Notification.Type.STOCK,
+        title=f"{product.name} is back in stock ({product.stock})",
+        data={"product_id": product.pk, "stock": product.stock},
+    )
+    return True
+
+
+# Product images ---------------------------------------------------------------------------------
+
+
+def _images_in_step(product: Product) -> None:
+    """`Product.images` (what the API and the stream show) = the uploaded images in order, then any
+    image URLs given from elsewhere. The caller saves the product, so the change is published."""
+    uploaded_prefix = uploads.public_storage().url(f"{PRODUCT_IMAGE_FOLDER}/")
+    elsewhere = [url for url in product.images if not url.startswith(uploaded_prefix)]
+    product.images = [row.image.url for row in product.uploaded_images.order_by("position", "id")] + elsewhere
+
+
+@transaction.atomic
+def product_image_add(*, actor, product, upload) -> ProductImage:
+    """Check the upload by its content, store it and its thumbnail under random names, list it last."""
+    _require_manager(actor, product.vendor)
+    picture = uploads.clean_image(upload, field="image")
+    thumbnail = uploads.make_thumbnail(picture)
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    existing = product.uploaded_images.aggregate(count=Count("id"), last=Max("position"))
+    if existing["count"] >= MAX_PRODUCT_IMAGES:
+        raise RuleViolation(
+            f"A product has at most {MAX_PRODUCT_IMAGES} images; remove one first.",
+            code="too_many_images",
+            field="image",
+        )
+    image = ProductImage(product=product, position=0 if existing["last"] is None else existing["last"] + 1)
+    image.image.save(picture.name, picture, save=False)
+    image.thumbnail.save(thumbnail.name, thumbnail, save=False)
+    image.save()
+    _images_in_step(product)
+    product.save()
+    _log_admin_product_change(actor, "product_image_added", product, {"image": image.image.name})
+    return image
+
+
+@transaction.atomic
+def product_image_remove(*, actor, image) -> Product:
+    """The files go once the removal has committed, so a rolled-back removal loses nothing."""
+    image = ProductImage.objects.select_related("product__vendor").get(pk=image.pk)
+    _require_manager(actor, image.product.vendor)
+    product = Product.objects.select_for_update().get(pk=image.product_id)
+    files = [image.image, image.thumbnail]
+    image.delete()
+    _images_in_step(product)
+    product.save()
+    for stored in files:
+        transaction.on_commit(lambda stored=stored: stored.storage.delete(stored.name))
+    _log_admin_product_change(actor, "product_image_removed", product, {"image": files[0].name})
+    return product
+
+
+@transaction.atomic
+def product_images_reorder(*, actor, product, image_ids) -> Product:
+    """`image_ids` is every image of the product, main one first."""
+    _require_manager(actor, product.vendor)
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    images = {image.pk: image for image in product.uploaded_images.all()}
+    if not isinstance(image_ids, list) or sorted(image_ids) != sorted(images):
+        raise InvalidInput(
+            "images must list each of this product's images exactly once.", code="not_a_permutation", field="images"
+        )
+    for position, image_id in enumerate(image_ids):
+        image = images[image_id]
+        if image.position != position:
+            image.position = position
+            image.save(update_fields=["position"])
+    _images_in_step(product)
+    product.save()
+    _log_admin_product_change(actor, "product_images_reordered", product, {"order": image_ids})
     return product
 
 
@@ -246,15 +501,36 @@ def _notify_alert(alert: InventoryAlert, product: Product) -> None:
     )
 
 
-def _alert_track_stock(alert: InventoryAlert, product: Product) -> bool:
-    """Copy the current level onto the alert; True when anything changed."""
-    message = _alert_message(product, alert.type)
-    changed = (alert.stock_level, alert.threshold, alert.message) != (
+def _estimated_stockout(stock: int, velocity: Decimal, now: datetime) -> datetime | None:
+    """When the shelf empties at this pace (to the minute, so a resync within the minute changes nothing)."""
+    if stock == 0 or velocity <= 0:
+        return None
+    return (now + timedelta(days=float(stock / velocity))).replace(second=0, microsecond=0)
+
+
+def _alert_track_stock(alert: InventoryAlert, product: Product, velocity: Decimal, now: datetime) -> bool:
+    """Copy the current level and pace onto the alert; True when anything changed."""
+    tracked = (
         product.stock,
         product.low_stock_threshold,
-        message,
+        _alert_message(product, alert.type),
+        velocity,
+        _estimated_stockout(product.stock, velocity, now),
     )
-    alert.stock_level, alert.threshold, alert.message = product.stock, product.low_stock_threshold, message
+    changed = tracked != (
+        alert.stock_level,
+        alert.threshold,
+        alert.message,
+        alert.sales_velocity_per_day,
+        alert.estimated_stockout_at,
+    )
+    (
+        alert.stock_level,
+        alert.threshold,
+        alert.message,
+        alert.sales_velocity_per_day,
+        alert.estimated_stockout_at,
+    ) = tracked
     return changed
 
 
@@ -272,19 +548,23 @@ def inventory_alerts_sync(*, product) -> None:
         alert.type: alert
         for alert in InventoryAlert.objects.filter(product=product).exclude(status=InventoryAlert.Status.RESOLVED)
     }
+    if not wanted and not open_alerts:
+        return
+    now = timezone.now()
+    velocity = selectors.product_sales_velocity(product=product, now=now)
     for alert_type in InventoryAlert.Type.values:
         alert, severity = open_alerts.get(alert_type), wanted.get(alert_type)
         if alert is None and severity is None:
             continue
         if alert is None:
             alert = InventoryAlert(product=product, vendor=product.vendor, type=alert_type, severity=severity)
-            _alert_track_stock(alert, product)
+            _alert_track_stock(alert, product, velocity, now)
             alert.save()
             _notify_alert(alert, product)
         elif severity is None:
             alert.status = InventoryAlert.Status.RESOLVED
-            alert.resolved_at = timezone.now()
-            _alert_track_stock(alert, product)
+            alert.resolved_at = now
+            _alert_track_stock(alert, product, velocity, now)
             alert.save()
         else:
             escalated = SEVERITY_RANK[severity] > SEVERITY_RANK[alert.severity]
@@ -293,7 +573,7 @@ def inventory_alerts_sync(*, product) -> None:
                 alert.status = InventoryAlert.Status.ACTIVE
                 alert.acknowledged_by = None
                 alert.acknowledged_at = None
-            if _alert_track_stock(alert, product) or escalated:
+            if _alert_track_stock(alert, product, velocity, now) or escalated:
                 alert.save()
             if escalated:
                 _notify_alert(alert, product)
@@ -360,6 +640,27 @@ def review_create(*, customer, order, rating, comment="", product=None) -> Revie
     if product is not None:
         product_rating_refresh(product=product)
     vendor_rating_refresh(vendor=order.vendor)
+    return review
+
+
+@transaction.atomic
+def review_reply(*, actor, review, body) -> Review:
+    """The shop's one public answer to a review; replying again rewrites it."""
+    review = Review.objects.select_for_update().select_related("vendor").get(pk=review.pk)
+    if not user_manages_vendor(user=actor, vendor=review.vendor):
+        raise NotFound("No such review.", field="review")
+    review.reply = validate_required_text(body, field="body", max_length=REPLY_MAX_LENGTH)
+    review.replied_at = timezone.now()
+    review.replied_by = actor
+    review.save()
+    if actor.is_staff:
+        activity_log_record(
+            admin=actor,
+            action="review_replied",
+            category=AdminActivityLog.Category.REVIEW,
+            entity=review,
+            details={"reply": review.reply},
+        )
     return review
 
 

@@ -11,7 +11,7 @@ from accounts.admin_base import (
     service_action,
 )
 from orders import services
-from orders.models import CartItem, Checkout, Order, OrderItem, OrderStatusHistory
+from orders.models import CartItem, Checkout, Order, OrderItem, OrderNote, OrderStatusHistory
 
 
 class OrderItemInline(ReadOnlyTabularInline):
@@ -22,6 +22,11 @@ class OrderItemInline(ReadOnlyTabularInline):
 class OrderStatusHistoryInline(ReadOnlyTabularInline):
     model = OrderStatusHistory
     fields = ("created_at", "from_status", "to_status", "changed_by", "note")
+
+
+class OrderNoteInline(ReadOnlyTabularInline):
+    model = OrderNote
+    fields = ("created_at", "author", "is_internal", "body")
 
 
 def transition_action(to_status: str, description: str):
@@ -60,16 +65,39 @@ class OrderAdmin(ServiceCreatedAdmin):
         "delivery_fee",
         "total",
         "cancel_reason",
+        "cancel_reason_code",
+        "accept_by",
+        "reminded_at",
+        "escalated_at",
+        "accepted_at",
+        "prep_minutes",
+        "estimated_ready_at",
         "created_at",
         "updated_at",
     )
     fieldsets = (
-        (None, {"fields": ("number", "status", "customer", "vendor", "checkout", "cancel_reason")}),
+        (
+            None,
+            {"fields": ("number", "status", "customer", "vendor", "checkout", "cancel_reason_code", "cancel_reason")},
+        ),
+        (
+            "Acceptance",
+            {
+                "fields": (
+                    "accept_by",
+                    "reminded_at",
+                    "escalated_at",
+                    "accepted_at",
+                    "prep_minutes",
+                    "estimated_ready_at",
+                )
+            },
+        ),
         ("Money", {"fields": ("subtotal", "delivery_fee", "total")}),
         ("Delivery", {"fields": ("delivery_address", "delivery_lat", "delivery_lng", "notes")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
-    inlines = [OrderItemInline, OrderStatusHistoryInline]
+    inlines = [OrderItemInline, OrderStatusHistoryInline, OrderNoteInline]
     actions = [
         transition_action(Order.Status.CONFIRMED, "Confirm"),
         transition_action(Order.Status.PREPARING, "Start preparing"),

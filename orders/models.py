@@ -51,7 +51,7 @@ class Order(models.Model):
         CONFIRMED = "confirmed"
         PREPARING = "preparing"
         READY = "ready"
-        OUT_FOR_DELIVERY = "out_for_delivery"
+        OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
         DELIVERED = "delivered"
         CANCELLED = "cancelled"
         REFUNDED = "refunded"
@@ -68,6 +68,17 @@ class Order(models.Model):
         Status.REFUNDED: set(),
     }
 
+    class RejectReason(models.TextChoices):
+        """Why an order was turned down or cancelled; the customer is told the label."""
+
+        OUT_OF_STOCK = "out_of_stock", "Some items are out of stock"
+        TOO_BUSY = "too_busy", "The shop is too busy"
+        CLOSING_SOON = "closing_soon", "The shop is closing soon"
+        ADDRESS_UNREACHABLE = "address_unreachable", "The address cannot be reached"
+        CUSTOMER_REQUEST = "customer_request", "The customer asked to cancel"
+        OTHER = "other", "Another reason"
+        NOT_ACCEPTED_IN_TIME = "not_accepted_in_time", "The shop did not accept the order in time"
+
     number = models.CharField(max_length=20, unique=True)
     checkout = models.ForeignKey(Checkout, on_delete=models.PROTECT, related_name="orders")
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
@@ -81,6 +92,15 @@ class Order(models.Model):
     delivery_lng = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     notes = models.TextField(blank=True)
     cancel_reason = models.TextField(blank=True)
+    cancel_reason_code = models.CharField(max_length=30, choices=RejectReason.choices, blank=True)
+    # The shop must accept a pending order by `accept_by`; the staff are reminded and the
+    # platform team warned before it, and at it the order is rejected for them.
+    accept_by = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    prep_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    estimated_ready_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -99,6 +119,9 @@ class Order(models.Model):
             models.Index(fields=["customer", "-created_at"]),
             models.Index(fields=["vendor", "status", "-created_at"]),
             models.Index(fields=["status", "-created_at"]),
+            models.Index(
+                fields=["accept_by"], condition=models.Q(status="pending"), name="order_pending_accept_by_idx"
+            ),
         ]
 
     def __str__(self):
@@ -106,6 +129,11 @@ class Order(models.Model):
 
     def can_transition_to(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.status, set())
+
+    @property
+    def next_statuses(self) -> list[str]:
+        """The legal moves from here, in the order of the order's life."""
+        return [status for status in self.Status.values if self.can_transition_to(status)]
 
 
 class OrderItem(models.Model):
@@ -147,3 +175,20 @@ class OrderStatusHistory(models.Model):
 
     def __str__(self):
         return f"{self.order}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class OrderNote(models.Model):
+    """A remark on an order by the shop or the platform team. Internal notes stay with
+    them; the others are shown to the customer too."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="order_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    body = models.TextField()
+    is_internal = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.order}: {'internal' if self.is_internal else 'for the customer'} note"

@@ -2,24 +2,31 @@
 
 import secrets
 from collections import defaultdict
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import AdminActivityLog, Notification, Profile
+from accounts.models import AdminActivityLog, Notification, Profile, User
 from accounts.services import (
     activity_log_record,
     notification_create,
     notification_create_for_vendor_staff,
     validate_choice,
     validate_coordinate,
+    validate_optional_text,
+    validate_required_text,
 )
-from catalog.models import Product
-from catalog.services import inventory_alerts_sync, money, whole_number
-from orders.models import CartItem, Checkout, Order, OrderItem, OrderStatusHistory
-from orders.selectors import delivery_fee_per_order
+from catalog.models import Product, StockMovement
+from catalog.services import inventory_alerts_sync, money, stock_movement_record, whole_number
+from orders import selectors
+from orders.models import CartItem, Checkout, Order, OrderItem, OrderNote, OrderStatusHistory
 from vendors.access import user_manages_vendor
 from vendors.models import Vendor
+from vendors.selectors import vendor_open_state
 from zora.errors import Conflict, InvalidInput, NotFound, RuleViolation
 
 # No 0/O, 1/I/L or U/V look-alikes: numbers are read out over the phone.
@@ -37,6 +44,17 @@ STATUS_NEWS = {
     Order.Status.CANCELLED: "has been cancelled",
     Order.Status.REFUNDED: "has been refunded",
 }
+MAX_PREP_MINUTES = 240
+REASON_TEXT_MAX_LENGTH = 1000
+NOTE_MAX_LENGTH = 2000
+# The reasons a person may give; the deadline's own reason is the system's alone.
+SHOP_REJECT_REASONS = [
+    (code, label) for code, label in Order.RejectReason.choices if code != Order.RejectReason.NOT_ACCEPTED_IN_TIME
+]
+
+
+def _portal_order_url(order: Order) -> str:
+    return reverse("vendor:order-detail", kwargs={"pk": order.pk})
 
 
 def _insufficient_stock(product: Product, requested: int) -> Conflict:
@@ -57,7 +75,7 @@ def _ensure_available(product: Product, *, shop_must_be_open: bool) -> None:
             f"{product.name} is no longer sold.", code="product_unavailable", field="product", product_id=product.pk
         )
     vendor = product.vendor
-    if not vendor.is_active or (shop_must_be_open and vendor.opening_status == Vendor.OpeningStatus.CLOSED):
+    if not vendor.is_active:
         raise RuleViolation(
             f"{vendor.name} is not taking orders right now.",
             code="vendor_unavailable",
@@ -65,6 +83,18 @@ def _ensure_available(product: Product, *, shop_must_be_open: bool) -> None:
             vendor_id=vendor.pk,
             product_id=product.pk,
         )
+    if shop_must_be_open:
+        state = vendor_open_state(vendor=vendor)
+        if not state.is_open:
+            raise RuleViolation(
+                f"{vendor.name} is not taking orders right now: {state.reason[:1].lower()}{state.reason[1:]}.",
+                code="vendor_unavailable",
+                field="product",
+                vendor_id=vendor.pk,
+                product_id=product.pk,
+                reason=state.reason,
+                opens_next=state.opens_next.isoformat() if state.opens_next else None,
+            )
 
 
 def _orderable_product(product: Product) -> Product:
@@ -227,7 +257,8 @@ def order_checkout(
             raise _insufficient_stock(product, line.quantity)
         lines_by_vendor[product.vendor_id].append(line)
 
-    fee = delivery_fee_per_order()
+    fee = selectors.delivery_fee_per_order()
+    accept_by = selectors.acceptance_deadline(placed_at=timezone.now())
     orders = []
     for vendor_id in sorted(lines_by_vendor):
         vendor_lines = lines_by_vendor[vendor_id]
@@ -245,6 +276,7 @@ def order_checkout(
             delivery_lat=lat,
             delivery_lng=lng,
             notes=(notes or "").strip(),
+            accept_by=accept_by,
         )
         OrderStatusHistory(order=order, to_status=Order.Status.PENDING, changed_by=customer).save()
         for line in vendor_lines:
@@ -256,6 +288,7 @@ def order_checkout(
     for order in orders:
         notification_create_for_vendor_staff(
             vendor=order.vendor,
+            action_url=_portal_order_url(order),
             type=Notification.Type.ORDER,
             title=f"New order {order.number}",
             body=f"{order.items.count()} item(s), total £{order.total}.",
@@ -276,27 +309,56 @@ def _order_line_take(order: Order, product: Product, quantity: int) -> None:
     ).save()
     product.stock -= quantity
     product.save(update_fields=["stock", "updated_at"])
+    stock_movement_record(
+        product=product,
+        actor=order.customer,
+        delta=-quantity,
+        stock_before=product.stock + quantity,
+        reason=StockMovement.Reason.SALE,
+        note=f"Order {order.number}",
+    )
     inventory_alerts_sync(product=product)
 
 
-def _order_restock(order: Order) -> None:
+def _order_restock(order: Order, *, actor) -> None:
     """Put a cancelled order's items back on the shelf (products locked in id order)."""
     quantities = {item.product_id: item.quantity for item in order.items.exclude(product=None)}
     for product in Product.objects.select_for_update().filter(pk__in=quantities).order_by("pk"):
         product.stock += quantities[product.pk]
         product.save(update_fields=["stock", "updated_at"])
+        stock_movement_record(
+            product=product,
+            actor=actor,
+            delta=quantities[product.pk],
+            stock_before=product.stock - quantities[product.pk],
+            reason=StockMovement.Reason.CANCELLATION,
+            note=f"Order {order.number}",
+        )
         inventory_alerts_sync(product=product)
 
 
-def _order_move(order: Order, to_status: str, *, actor, note: str) -> None:
+def _order_move(order: Order, to_status: str, *, actor, note: str, reason_code: str = "") -> None:
     """Apply an already-authorised, legal move and record it."""
     from_status = order.status
     order.status = to_status
+    if to_status == Order.Status.CONFIRMED and order.accepted_at is None:
+        order.accepted_at = timezone.now()
     if to_status == Order.Status.CANCELLED:
         order.cancel_reason = note
-        _order_restock(order)
+        order.cancel_reason_code = reason_code
+        _order_restock(order, actor=actor)
     order.save()
     OrderStatusHistory(order=order, from_status=from_status, to_status=to_status, changed_by=actor, note=note).save()
+
+
+def _customer_tell_move(order: Order, note: str) -> None:
+    notification_create(
+        user=order.customer,
+        type=Notification.Type.ORDER,
+        title=f"Your order {order.number} {STATUS_NEWS[order.status]}",
+        body=note,
+        data={"order_id": order.pk, "number": order.number, "status": order.status},
+    )
 
 
 def _locked_order(order: Order) -> Order:
@@ -304,9 +366,8 @@ def _locked_order(order: Order) -> Order:
     return Order.objects.select_for_update(of=("self",)).select_related("vendor").get(pk=order.pk)
 
 
-@transaction.atomic
-def order_transition(*, actor, order, to_status, expected_status=None, note="", request_meta=None) -> Order:
-    """The vendor's (or an admin's) move along Order.TRANSITIONS."""
+def _locked_for_move(*, actor, order: Order, to_status: str, expected_status) -> Order:
+    """The order locked, once this actor may make this move from the status they saw."""
     order = _locked_order(order)
     if not user_manages_vendor(user=actor, vendor=order.vendor):
         raise NotFound("No such order.", field="order")
@@ -326,20 +387,18 @@ def order_transition(*, actor, order, to_status, expected_status=None, note="", 
             from_status=order.status,
             to_status=to_status,
         )
-    refund = to_status == Order.Status.REFUNDED
-    if refund and not actor.is_staff:
+    if to_status == Order.Status.REFUNDED and not actor.is_staff:
         raise RuleViolation("Only the platform team can refund an order.", code="refund_admin_only", field="to_status")
+    return order
+
+
+def _staff_move(order: Order, to_status: str, *, actor, note: str, reason_code: str = "", request_meta=None) -> Order:
+    """Make a move checked by `_locked_for_move`: record it, tell the customer, log an admin's hand."""
     from_status = order.status
-    note = (note or "").strip()
-    _order_move(order, to_status, actor=actor, note=note)
-    notification_create(
-        user=order.customer,
-        type=Notification.Type.ORDER,
-        title=f"Your order {order.number} {STATUS_NEWS[to_status]}",
-        body=note,
-        data={"order_id": order.pk, "number": order.number, "status": to_status},
-    )
+    _order_move(order, to_status, actor=actor, note=note, reason_code=reason_code)
+    _customer_tell_move(order, note)
     if actor.is_staff:
+        refund = to_status == Order.Status.REFUNDED
         activity_log_record(
             admin=actor,
             action="order_refunded" if refund else "order_status_changed",
@@ -349,6 +408,63 @@ def order_transition(*, actor, order, to_status, expected_status=None, note="", 
             request_meta=request_meta,
         )
     return order
+
+
+@transaction.atomic
+def order_transition(*, actor, order, to_status, expected_status=None, note="", request_meta=None) -> Order:
+    """The vendor's (or an admin's) move along Order.TRANSITIONS."""
+    order = _locked_for_move(actor=actor, order=order, to_status=to_status, expected_status=expected_status)
+    return _staff_move(order, to_status, actor=actor, note=(note or "").strip(), request_meta=request_meta)
+
+
+def _busy_extra_minutes(vendor: Vendor) -> int:
+    """A busy shop quotes longer, by the margin it set for itself (zero unless busy)."""
+    return getattr(vendor, "busy_extra_minutes", 0) or 0
+
+
+def _clock(at: datetime) -> str:
+    return timezone.localtime(at).strftime("%H:%M")
+
+
+@transaction.atomic
+def order_accept(*, actor, order, prep_minutes, expected_status=None, request_meta=None) -> Order:
+    """The shop takes a new order and says when it will be ready, which the customer sees."""
+    prep_minutes = whole_number(prep_minutes, field="prep_minutes", minimum=1, maximum=MAX_PREP_MINUTES)
+    order = _locked_for_move(
+        actor=actor, order=order, to_status=Order.Status.CONFIRMED, expected_status=expected_status
+    )
+    minutes = prep_minutes + _busy_extra_minutes(order.vendor)
+    order.prep_minutes = minutes
+    order.accepted_at = timezone.now()
+    order.estimated_ready_at = order.accepted_at + timedelta(minutes=minutes)
+    note = f"Ready in about {minutes} minutes (around {_clock(order.estimated_ready_at)})."
+    return _staff_move(order, Order.Status.CONFIRMED, actor=actor, note=note, request_meta=request_meta)
+
+
+def _reason_sentence(reason_code: str, reason_text: str) -> str:
+    """What the customer reads: the reason's label, with the shop's own words if any."""
+    if reason_code == Order.RejectReason.OTHER:
+        return reason_text
+    label = Order.RejectReason(reason_code).label
+    return f"{label}: {reason_text}" if reason_text else label
+
+
+@transaction.atomic
+def order_reject(*, actor, order, reason_code, reason_text="", expected_status=None, request_meta=None) -> Order:
+    """The shop turning an order down: rejecting a new one, or cancelling one it accepted, with a reason."""
+    validate_choice(reason_code, SHOP_REJECT_REASONS, field="reason_code")
+    reason_text = validate_optional_text(reason_text, field="reason_text", max_length=REASON_TEXT_MAX_LENGTH)
+    if reason_code == Order.RejectReason.OTHER and not reason_text:
+        raise InvalidInput(
+            "Say why in a few words when the reason is not in the list.", code="required", field="reason_text"
+        )
+    order = _locked_for_move(
+        actor=actor, order=order, to_status=Order.Status.CANCELLED, expected_status=expected_status
+    )
+    note = _reason_sentence(reason_code, reason_text)
+    return _staff_move(
+        order, Order.Status.CANCELLED, actor=actor, note=note, reason_code=reason_code, request_meta=request_meta
+    )
 
 
 @transaction.atomic
@@ -365,12 +481,105 @@ def order_cancel(*, actor, order, reason="") -> Order:
             status=order.status,
         )
     reason = (reason or "").strip()
-    _order_move(order, Order.Status.CANCELLED, actor=actor, note=reason)
+    _order_move(
+        order, Order.Status.CANCELLED, actor=actor, note=reason, reason_code=Order.RejectReason.CUSTOMER_REQUEST
+    )
     notification_create_for_vendor_staff(
         vendor=order.vendor,
+        action_url=_portal_order_url(order),
         type=Notification.Type.ORDER,
         title=f"Order {order.number} was cancelled by the customer",
         body=reason,
         data={"order_id": order.pk, "number": order.number, "status": order.status},
     )
     return order
+
+
+@transaction.atomic
+def order_note_add(*, actor, order, body, is_internal=True) -> OrderNote:
+    """A remark by the shop's team or the platform: internal ones stay with them, the others the customer sees."""
+    order = _locked_order(order)
+    if not user_manages_vendor(user=actor, vendor=order.vendor):
+        raise NotFound("No such order.", field="order")
+    body = validate_required_text(body, field="body", max_length=NOTE_MAX_LENGTH)
+    note = OrderNote(order=order, author=actor, body=body, is_internal=bool(is_internal))
+    note.save()
+    if not note.is_internal:
+        notification_create(
+            user=order.customer,
+            type=Notification.Type.ORDER,
+            title=f"A note from {order.vendor.name} about your order {order.number}",
+            body=body,
+            data={"order_id": order.pk, "number": order.number, "note_id": note.pk},
+        )
+    return note
+
+
+# Acceptance deadline: run by the sweeps in orders/timed.py, once per order across processes.
+
+
+def _locked_if_still_due(due: QuerySet[Order], order: Order) -> Order | None:
+    """The order locked, if it is still due and no other process holds it; else None."""
+    return due.select_for_update(skip_locked=True, of=("self",)).select_related("vendor").filter(pk=order.pk).first()
+
+
+@transaction.atomic
+def order_acceptance_remind(*, order, now=None) -> bool:
+    """Nudge the shop's team once about an order still waiting for them."""
+    now = now or timezone.now()
+    order = _locked_if_still_due(selectors.orders_due_acceptance_reminder(now=now), order)
+    if order is None:
+        return False
+    order.reminded_at = now
+    order.save(update_fields=["reminded_at", "updated_at"])
+    notification_create_for_vendor_staff(
+        vendor=order.vendor,
+        action_url=_portal_order_url(order),
+        type=Notification.Type.ORDER,
+        title=f"Order {order.number} is waiting: accept it by {_clock(order.accept_by)}",
+        body="Accept or reject it now; at the deadline it is rejected automatically and the customer is told.",
+        data={"order_id": order.pk, "number": order.number, "accept_by": order.accept_by.isoformat()},
+    )
+    return True
+
+
+@transaction.atomic
+def order_acceptance_escalate(*, order, now=None) -> bool:
+    """Tell the platform team once that a shop is letting an order wait, while there is still time to call it."""
+    now = now or timezone.now()
+    order = _locked_if_still_due(selectors.orders_due_acceptance_escalation(now=now), order)
+    if order is None:
+        return False
+    order.escalated_at = now
+    order.save(update_fields=["escalated_at", "updated_at"])
+    for admin in User.objects.filter(is_staff=True, is_active=True).order_by("id"):
+        notification_create(
+            user=admin,
+            type=Notification.Type.ORDER,
+            title=f"{order.vendor.name} has not accepted order {order.number}",
+            action_url=reverse("admin:orders_order_change", args=[order.pk]),
+            body=f"It is rejected automatically at {_clock(order.accept_by)} unless the shop accepts it.",
+            data={"order_id": order.pk, "number": order.number, "vendor_id": order.vendor_id},
+        )
+    return True
+
+
+@transaction.atomic
+def order_acceptance_expire(*, order, now=None) -> bool:
+    """At the deadline the order is rejected for the shop: restocked, the customer told, the team too."""
+    now = now or timezone.now()
+    order = _locked_if_still_due(selectors.orders_past_acceptance_deadline(now=now), order)
+    if order is None:
+        return False
+    reason = Order.RejectReason.NOT_ACCEPTED_IN_TIME
+    _order_move(order, Order.Status.CANCELLED, actor=None, note=reason.label, reason_code=reason)
+    _customer_tell_move(order, reason.label)
+    notification_create_for_vendor_staff(
+        vendor=order.vendor,
+        action_url=_portal_order_url(order),
+        type=Notification.Type.ORDER,
+        title=f"Order {order.number} was rejected automatically",
+        body=f"Nobody accepted it by {_clock(order.accept_by)}. The customer has been told and the items are back in stock.",
+        data={"order_id": order.pk, "number": order.number, "status": order.status},
+    )
+    return True

@@ -4,17 +4,36 @@ row in the same transaction as the change itself.
 So an event exists exactly when its change committed: a rolled-back
 transaction takes its events with it, and a committed one cannot lose them.
 The relay is asked to publish once per transaction, after the commit.
+
+Access changes are captured the same way. A write that changes what a user
+may read (the inputs of realtime.policies.groups_for_user: the account's
+standing and admin flag, their shop membership, their shop's activation) or
+ends a credential a socket holds (a token revoked, a session deleted: signed
+out, or replaced at sign-in) writes an access event (Event.ACCESS_TABLE)
+whose audience is the group of each user concerned. It is captured from the
+models rather than called from each service so that no path can skip it:
+Django admin's forms save users and memberships directly, and deleting a
+user or a shop cascades to tokens and memberships.
 """
 
-from django.db import transaction
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.apps import apps
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from realtime.models import Event
-from realtime.publication import TABLES, PublishedTable, table_for_model
+from realtime.policies import user_group
+from realtime.publication import TABLES, table_for_model
 from realtime.relay import relay_after_commit
 
 # The row as it was before an update, kept on the instance between pre_save and post_save.
 _ROW_BEFORE = "_realtime_row_before"
+# The same for the fields an access rule watches.
+_ACCESS_BEFORE = "_realtime_access_before"
 
 
 def _remember_row_before(sender, instance, raw=False, using=None, **kwargs):
@@ -40,18 +59,18 @@ def _capture_save(sender, instance, created, raw=False, using=None, update_field
         # Whoever could see the row before must learn that it changed, even if the change hides it from them.
         audience |= table.audience(old_record, row_before)
     event_type = Event.Type.INSERT if created else Event.Type.UPDATE
-    _write_event(using, table, event_type, record, old_record, audience)
+    _write_event(using, table.name, event_type, record, old_record, audience)
 
 
 def _capture_delete(sender, instance, using=None, **kwargs):
     table = table_for_model(sender)
     old_record = table.record(instance)
-    _write_event(using, table, Event.Type.DELETE, None, old_record, table.audience(old_record, instance))
+    _write_event(using, table.name, Event.Type.DELETE, None, old_record, table.audience(old_record, instance))
 
 
-def _write_event(using, table: PublishedTable, event_type, record, old_record, audience):
+def _write_event(using, table_name: str, event_type, record, old_record, audience):
     Event.objects.using(using).create(
-        table=table.name, type=event_type, record=record, old_record=old_record, audience=sorted(audience)
+        table=table_name, type=event_type, record=record, old_record=old_record, audience=sorted(audience)
     )
     _schedule_relay(using)
 
@@ -64,9 +83,110 @@ def _schedule_relay(using):
     transaction.on_commit(relay_after_commit, using=using, robust=True)
 
 
+# Access changes
+
+
+def _write_access_event(using, user_ids: Iterable) -> None:
+    audience = {user_group(user_id) for user_id in user_ids if user_id is not None}
+    if audience:
+        _write_event(using, Event.ACCESS_TABLE, Event.Type.UPDATE, None, None, audience)
+
+
+def _staff_of_vendor(vendor, values: dict, using) -> Iterable:
+    vendor_staff = apps.get_model("vendors.VendorStaff")
+    return vendor_staff._base_manager.using(using).filter(vendor_id=vendor.pk).values_list("user_id", flat=True)
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """A model some of whose writes change users' access: the fields that matter, and whose access."""
+
+    model_label: str
+    fields: tuple[str, ...]
+    # (instance, {attname: value} of the watched fields, database alias) -> the ids of the users concerned.
+    users: Callable[[models.Model, dict, str], Iterable]
+    # Whether a new row changes anyone's access (a membership does; a new account or token does not).
+    on_create: bool = False
+
+    @cached_property
+    def model(self) -> type[models.Model]:
+        return apps.get_model(self.model_label)
+
+    def attnames(self, update_fields=None) -> list[str]:
+        """The watched columns a save writes: all of them, or those among its update_fields."""
+        watched = [self.model._meta.get_field(name) for name in self.fields]
+        return [f.attname for f in watched if update_fields is None or {f.name, f.attname} & set(update_fields)]
+
+    def values(self, instance) -> dict:
+        return {attname: getattr(instance, attname) for attname in self.attnames()}
+
+
+ACCESS_RULES = [
+    AccessRule("accounts.User", ("is_active", "is_suspended", "is_staff"), lambda user, values, using: [user.pk]),
+    AccessRule("accounts.ApiToken", ("revoked_at",), lambda token, values, using: [token.user_id]),
+    AccessRule(
+        "vendors.VendorStaff",
+        ("user", "vendor", "role"),
+        lambda membership, values, using: [values["user_id"]],
+        on_create=True,
+    ),
+    AccessRule("vendors.Vendor", ("is_active",), _staff_of_vendor),
+]
+_ACCESS_RULES_BY_MODEL = {rule.model_label: rule for rule in ACCESS_RULES}
+
+
+def _remember_access_before(sender, instance, raw=False, using=None, update_fields=None, **kwargs):
+    """Reads the watched columns as stored, when the save writes any of them."""
+    instance.__dict__.pop(_ACCESS_BEFORE, None)
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    attnames = _ACCESS_RULES_BY_MODEL[sender._meta.label].attnames(update_fields)
+    if attnames:
+        before = sender._base_manager.using(using).filter(pk=instance.pk).values(*attnames).first()
+        if before is not None:
+            setattr(instance, _ACCESS_BEFORE, before)
+
+
+def _capture_access_save(sender, instance, created, raw=False, using=None, **kwargs):
+    before = instance.__dict__.pop(_ACCESS_BEFORE, None)
+    if raw:
+        return
+    rule = _ACCESS_RULES_BY_MODEL[sender._meta.label]
+    now = rule.values(instance)
+    if created:
+        if rule.on_create:
+            _write_access_event(using, rule.users(instance, now, using))
+        return
+    if before is None or all(now[attname] == value for attname, value in before.items()):
+        return
+    # A membership moved to another user changes the access of both.
+    users = {*rule.users(instance, {**now, **before}, using), *rule.users(instance, now, using)}
+    _write_access_event(using, users)
+
+
+def _capture_access_delete(sender, instance, using=None, **kwargs):
+    rule = _ACCESS_RULES_BY_MODEL[sender._meta.label]
+    _write_access_event(using, rule.users(instance, rule.values(instance), using))
+
+
+def _capture_session_end(sender, instance, using=None, **kwargs):
+    """A deleted session (signed out, replaced at sign-in, cleared when expired) ends its sockets."""
+    user_id = instance.get_decoded().get(SESSION_KEY)
+    if user_id is not None:
+        _write_access_event(using, [get_user_model()._meta.pk.to_python(user_id)])
+
+
 def connect_capture():
     for table in TABLES.values():
         uid = f"realtime.capture.{table.name}"
         pre_save.connect(_remember_row_before, sender=table.model, dispatch_uid=uid)
         post_save.connect(_capture_save, sender=table.model, dispatch_uid=uid)
         post_delete.connect(_capture_delete, sender=table.model, dispatch_uid=uid)
+    for rule in ACCESS_RULES:
+        uid = f"realtime.capture.access.{rule.model_label}"
+        pre_save.connect(_remember_access_before, sender=rule.model, dispatch_uid=uid)
+        post_save.connect(_capture_access_save, sender=rule.model, dispatch_uid=uid)
+        post_delete.connect(_capture_access_delete, sender=rule.model, dispatch_uid=uid)
+    post_delete.connect(
+        _capture_session_end, sender=apps.get_model("sessions.Session"), dispatch_uid="realtime.capture.access.session"
+    )

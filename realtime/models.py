@@ -8,7 +8,17 @@ class Event(models.Model):
     `id` is taken when the change is written, inside its transaction; `seq` is
     given by the relay after the commit and is the order every client sees and
     resumes from (see docs/realtime.md, "Event pipeline").
+
+    A row of the reserved table ACCESS_TABLE is no change of a published row:
+    it says that the access of the users in its audience changed (a token
+    revoked, a session ended, an account suspended, a shop membership or an
+    admin flag changed). It is numbered and handed out like any event, so every
+    process's sockets learn of it in seq order, but no client is ever sent it:
+    sockets that receive it read their identity again ("Access changes" in
+    docs/realtime.md).
     """
+
+    ACCESS_TABLE = "_access"
 
     class Type(models.TextChoices):
         INSERT = "INSERT"

@@ -31,6 +31,7 @@ _POSTGRES_TYPES = {
     "DateTimeField": "timestamptz",
     "DecimalField": "numeric",
     "EmailField": "varchar",
+    "FileField": "varchar",
     "FloatField": "float8",
     "IntegerField": "int4",
     "JSONField": "jsonb",
@@ -53,6 +54,10 @@ def json_value(value):
 
 
 def _stored_value(model_field: models.Field, instance: models.Model):
+    if isinstance(model_field, models.FileField):
+        # A published file is a public one (a shop's logo): its site-relative URL, as the API's image lists.
+        stored = model_field.value_from_object(instance)
+        return stored.url if stored else None
     value = model_field.to_python(model_field.value_from_object(instance))
     if isinstance(model_field, models.DecimalField) and value is not None:
         value = value.quantize(Decimal(1).scaleb(-model_field.decimal_places))
@@ -114,6 +119,12 @@ def _customer_if_any_and_staff(customer_id) -> set[str]:
     return {STAFF} if customer_id is None else {user_group(customer_id), STAFF}
 
 
+def _order_note_audience(is_internal: bool, order) -> set[str]:
+    """Internal notes stay with the shop's team and the platform; the others reach the customer too."""
+    team = {vendor_group(order.vendor_id), STAFF}
+    return team if is_internal else team | {user_group(order.customer_id)}
+
+
 def _listed_or_vendor_and_staff(is_listed: bool, vendor_id) -> set[str]:
     """Listed rows are everyone's; unlisted ones stay visible to their vendor and the platform team."""
     return {PUBLIC} if is_listed else {vendor_group(vendor_id), STAFF}
@@ -137,10 +148,21 @@ _TABLE_LIST = [
             "delivery_lng",
             "notes",
             "cancel_reason",
+            "cancel_reason_code",
+            "accept_by",
+            "accepted_at",
+            "prep_minutes",
+            "estimated_ready_at",
             "created_at",
             "updated_at",
         ),
         lambda record, order: _customer_vendor_staff(record["customer_id"], record["vendor_id"]),
+    ),
+    PublishedTable(
+        "order_notes",
+        "orders.OrderNote",
+        ("id", "order_id", "author_id", "body", "is_internal", "created_at"),
+        lambda record, note: _order_note_audience(record["is_internal"], note.order),
     ),
     PublishedTable(
         "order_items",
@@ -164,6 +186,7 @@ _TABLE_LIST = [
             "images",
             "rating_avg",
             "rating_count",
+            "out_of_stock_until",
             "created_at",
             "updated_at",
         ),
@@ -183,6 +206,9 @@ _TABLE_LIST = [
             "lng",
             "delivery_radius_km",
             "opening_status",
+            "busy_extra_minutes",
+            "paused_until",
+            "logo",
             "rating_avg",
             "rating_count",
             "is_active",
@@ -206,7 +232,19 @@ _TABLE_LIST = [
     PublishedTable(
         "reviews",
         "catalog.Review",
-        ("id", "customer_id", "order_id", "vendor_id", "product_id", "rating", "comment", "created_at", "updated_at"),
+        (
+            "id",
+            "customer_id",
+            "order_id",
+            "vendor_id",
+            "product_id",
+            "rating",
+            "comment",
+            "reply",
+            "replied_at",
+            "created_at",
+            "updated_at",
+        ),
         lambda record, review: {PUBLIC},
     ),
     PublishedTable(
@@ -254,6 +292,8 @@ _TABLE_LIST = [
             "stock_level",
             "threshold",
             "message",
+            "sales_velocity_per_day",
+            "estimated_stockout_at",
             "acknowledged_by_id",
             "acknowledged_at",
             "resolved_at",
@@ -300,6 +340,14 @@ _TABLE_LIST = [
         ("id", "conversation_id", "sender_id", "body", "read_at", "created_at"),
         lambda record, message: _customer_vendor_staff(
             message.conversation.customer_id, message.conversation.vendor_id
+        ),
+    ),
+    PublishedTable(
+        "message_attachments",
+        "support.MessageAttachment",
+        ("id", "message_id", "content_type", "size", "width", "height", "created_at"),
+        lambda record, attachment: _customer_vendor_staff(
+            attachment.message.conversation.customer_id, attachment.message.conversation.vendor_id
         ),
     ),
 ]

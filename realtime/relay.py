@@ -27,8 +27,7 @@ from django.utils import timezone
 from realtime import metrics
 from realtime.layer_loop import run_on_layer_loop
 from realtime.models import Event, EventGroup, SeqCursor
-from realtime.publication import TABLES, change_data
-from realtime.selectors import high_water_seq
+from realtime.selectors import high_water_seq, stream_event
 from realtime.services import events_prune
 
 logger = logging.getLogger(__name__)
@@ -194,7 +193,7 @@ def _publish(events: list[Event]) -> int:
     """One message per event, in seq order, then the events are marked confirmed."""
     messages = []
     for event in events:
-        table = TABLES[event.table]
+        sent = stream_event(event)
         messages.append(
             {
                 "type": "realtime.event",
@@ -202,9 +201,9 @@ def _publish(events: list[Event]) -> int:
                 "audience": event.audience,
                 "table": event.table,
                 "event_type": event.type,
-                "record": table.ordered(event.record),
-                "old_record": table.ordered(event.old_record),
-                "data": change_data(event),
+                "record": sent.record,
+                "old_record": sent.old_record,
+                "data": sent.data,
             }
         )
     run_on_layer_loop(_send_in_order, messages)

@@ -15,6 +15,8 @@ from realtime.publication import TABLES, change_data
 
 @dataclass(frozen=True)
 class ReplayEvent:
+    """A numbered event as sockets and the REST catch-up read it, and as the relay sends it."""
+
     seq: int
     table: str
     event_type: str
@@ -69,7 +71,9 @@ def events_after(
     `groups=None` reads the whole stream, for the dispatcher's repairs, which
     sort events out to sockets themselves. Otherwise each group's stream is
     read on its (group, seq) index up to `limit` rows, and the first `limit`
-    distinct seqs of their union are the answer.
+    distinct seqs of their union are the answer. Access events
+    (Event.ACCESS_TABLE) are among them unless `tables` leaves them out: they
+    are for sockets, and never reach a client as a change.
     """
     tables = None if tables is None else list(tables)
     if groups is None:
@@ -78,7 +82,7 @@ def events_after(
             events = events.filter(seq__lte=up_to_seq)
         if tables is not None:
             events = events.filter(table__in=tables)
-        return [_replay_event(event) for event in events.order_by("seq")[:limit]]
+        return [stream_event(event) for event in events.order_by("seq")[:limit]]
     seqs: set[int] = set()
     for group in set(groups):
         rows = EventGroup.objects.filter(group=group, seq__gt=after_seq)
@@ -88,19 +92,20 @@ def events_after(
             rows = rows.filter(event__table__in=tables)
         seqs.update(rows.order_by("seq").values_list("seq", flat=True)[:limit])
     wanted = sorted(seqs)[:limit]
-    return [_replay_event(event) for event in Event.objects.filter(seq__in=wanted).order_by("seq")]
+    return [stream_event(event) for event in Event.objects.filter(seq__in=wanted).order_by("seq")]
 
 
-def _replay_event(event: Event) -> ReplayEvent:
-    table = TABLES[event.table]
+def stream_event(event: Event) -> ReplayEvent:
+    """A numbered outbox row as it travels; an access event carries no row and no `data`."""
+    table = TABLES.get(event.table)
     return ReplayEvent(
         seq=event.seq,
         table=event.table,
         event_type=event.type,
-        record=table.ordered(event.record),
-        old_record=table.ordered(event.old_record),
+        record=None if table is None else table.ordered(event.record),
+        old_record=None if table is None else table.ordered(event.old_record),
         commit_timestamp=event.numbered_at,
-        data=change_data(event),
+        data="" if table is None else change_data(event),
         groups=frozenset(event.audience),
     )
 
@@ -119,6 +124,8 @@ def changes_page(*, user, since: int, limit: int) -> ChangesPage:
 
     Reads up to the high-water mark taken first, so `next_since` may skip
     past events the user cannot see without ever skipping one they can.
+    Access events count towards the page and its `next_since` like the
+    others, and are then left out: they are the sockets' business.
     """
     high_water = high_water_seq()
     if resync_required(after_seq=since):
@@ -131,7 +138,7 @@ def changes_page(*, user, since: int, limit: int) -> ChangesPage:
     if events:
         metrics.REPLAYS.inc()
     return ChangesPage(
-        events=events,
+        events=[event for event in events if event.table != Event.ACCESS_TABLE],
         next_since=events[-1].seq if has_more else max(since, high_water),
         has_more=has_more,
         high_water_seq=high_water,

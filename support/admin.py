@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from accounts.admin_base import (
     ReadOnlyAdmin,
@@ -10,7 +12,7 @@ from accounts.admin_base import (
     service_action,
 )
 from support import services
-from support.models import Conversation, EmailMessage, EmailTemplate, EmailThread, Message
+from support.models import Conversation, EmailMessage, EmailTemplate, EmailThread, Message, MessageAttachment
 
 # What `thread_update` changes; everything else on a thread is kept by the services.
 EDITABLE_THREAD_FIELDS = ("status", "priority", "assignee")
@@ -127,9 +129,22 @@ class ConversationAdmin(ReadOnlyAdmin):
     inlines = [MessageInline]
 
 
+class MessageAttachmentInline(ReadOnlyTabularInline):
+    model = MessageAttachment
+    fields = ("photo", "content_type", "size", "width", "height", "created_at")
+    show_change_link = False
+
+    @admin.display(description="Photo")
+    def photo(self, attachment):
+        # Private files have no public URL: the API's checked view serves them to platform admins.
+        url = reverse("message-attachment", kwargs={"pk": attachment.pk})
+        return format_html('<a href="{}" target="_blank" rel="noopener">Open</a>', url)
+
+
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "conversation", "sender", "created_at", "read_at")
     search_fields = ("body", "sender__email")
     date_hierarchy = "created_at"
     list_select_related = ("conversation", "sender")
+    inlines = [MessageAttachmentInline]

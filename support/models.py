@@ -1,5 +1,17 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
+
+from zora.uploads import RandomName, private_storage
+
+# No stemming and no stop words: names, order numbers and other languages match as typed.
+SEARCH_CONFIG = "simple"
+
+
+def message_search_document() -> SearchVector:
+    """What message search matches; the GIN index is built on this same expression, so searches can use it."""
+    return SearchVector("body", config=SEARCH_CONFIG)
 
 
 class EmailThread(models.Model):
@@ -133,16 +145,41 @@ class Conversation(models.Model):
 
 
 class Message(models.Model):
+    """Text, images (attachments), or both; the service refuses a message with neither."""
+
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_messages")
-    body = models.TextField()
+    body = models.TextField(blank=True)
     read_at = models.DateTimeField(null=True, blank=True, help_text="When the other side read it.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["conversation", "created_at"])]
-        constraints = [models.CheckConstraint(condition=~models.Q(body=""), name="message_body_not_empty")]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"]),
+            # Full-text search (support/selectors.py); created on PostgreSQL only.
+            GinIndex(message_search_document(), name="message_body_search"),
+        ]
 
     def __str__(self):
-        return self.body[:40]
+        return self.body[:40] or "(image)"
+
+
+class MessageAttachment(models.Model):
+    """An image sent in a chat, cleaned on upload and kept in private storage: only the
+    conversation's customer, the shop's team and platform admins may fetch it, through a view."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(storage=private_storage, upload_to=RandomName("chat"), max_length=200)
+    thumbnail = models.FileField(storage=private_storage, upload_to=RandomName("chat/thumbnails"), max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField(help_text="Bytes of the stored (cleaned) image.")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.content_type} on message {self.message_id}"

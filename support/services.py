@@ -1,8 +1,14 @@
 """Writes for the support inbox (email threads, messages, quick-reply templates) and
 customer ↔ vendor conversations."""
 
+from collections.abc import Sequence
+from contextlib import contextmanager
+
+from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from accounts.models import AdminActivityLog, Notification, User
 from accounts.services import (
@@ -17,10 +23,12 @@ from accounts.services import (
 )
 from vendors.models import Vendor, VendorStaff
 from zora.errors import Conflict, InvalidInput, NotFound
+from zora.uploads import clean_image, make_thumbnail
 
-from .models import Conversation, EmailMessage, EmailTemplate, EmailThread, Message
+from .models import Conversation, EmailMessage, EmailTemplate, EmailThread, Message, MessageAttachment
 
 MESSAGE_MAX_LENGTH = 5000
+MESSAGE_ATTACHMENTS_MAX = 4
 PREVIEW_LENGTH = 200
 TEMPLATE_FIELDS = ("name", "subject", "body", "is_active")
 REOPENED_BY_CUSTOMER = {EmailThread.Status.PENDING, EmailThread.Status.CLOSED}
@@ -257,26 +265,84 @@ def conversation_start(
     return conversation
 
 
-@transaction.atomic
-def conversation_send_message(*, conversation: Conversation, sender: User, body: str) -> Message:
-    _require_participant(sender, conversation)
-    body = validate_required_text(body, field="body", max_length=MESSAGE_MAX_LENGTH)
-    locked = (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("customer", "vendor")
-        .get(pk=conversation.pk)
-    )
-    message = Message.objects.create(conversation=locked, sender=sender, body=body)
-    locked.last_message_at = message.created_at
-    locked.save(update_fields=["last_message_at", "updated_at"])
-    conversation.last_message_at = locked.last_message_at
-    notice = {"type": Notification.Type.SUPPORT, "body": _preview(body), "data": {"conversation_id": locked.pk}}
-    if sender.pk == locked.customer_id:
-        notification_create_for_vendor_staff(
-            vendor=locked.vendor, title=_preview(f"New message from {locked.customer.get_full_name()}"), **notice
+def _photos_preview(count: int) -> str:
+    return "Sent a photo." if count == 1 else f"Sent {count} photos."
+
+
+def _clean_attachments(attachments: Sequence[File]) -> list[File]:
+    if len(attachments) > MESSAGE_ATTACHMENTS_MAX:
+        raise InvalidInput(
+            f"A message can carry at most {MESSAGE_ATTACHMENTS_MAX} images.", code="too_many", field="attachments"
         )
-    else:
-        notification_create(user=locked.customer, title=_preview(f"New message from {locked.vendor.name}"), **notice)
+    return [clean_image(upload, field="attachments") for upload in attachments]
+
+
+def _attachment_create(message: Message, image: File) -> MessageAttachment:
+    image.seek(0)
+    with Image.open(image) as probe:
+        content_type, (width, height) = Image.MIME[probe.format], probe.size
+    return MessageAttachment.objects.create(
+        message=message,
+        file=image,
+        thumbnail=make_thumbnail(image),
+        content_type=content_type,
+        size=image.size,
+        width=width,
+        height=height,
+    )
+
+
+@contextmanager
+def _files_removed_unless_written(attachments: list[MessageAttachment]):
+    """Storage is not transactional: when the message is not written, its files go too."""
+    try:
+        yield
+    except BaseException:
+        for attachment in attachments:
+            attachment.file.delete(save=False)
+            attachment.thumbnail.delete(save=False)
+        raise
+
+
+def conversation_send_message(
+    *, conversation: Conversation, sender: User, body: str = "", attachments: Sequence[File] = ()
+) -> Message:
+    """Text, images or both. Images are cleaned (zora/uploads.py: checked by content, metadata
+    stripped) before anything is written, and stored privately with a thumbnail."""
+    _require_participant(sender, conversation)
+    body = validate_optional_text(body, field="body", max_length=MESSAGE_MAX_LENGTH)
+    images = _clean_attachments(attachments)
+    if not body and not images:
+        raise InvalidInput("Write a message or attach an image.", code="required", field="body")
+    stored: list[MessageAttachment] = []
+    with _files_removed_unless_written(stored), transaction.atomic():
+        locked = (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("customer", "vendor")
+            .get(pk=conversation.pk)
+        )
+        message = Message.objects.create(conversation=locked, sender=sender, body=body)
+        locked.last_message_at = message.created_at
+        locked.save(update_fields=["last_message_at", "updated_at"])
+        conversation.last_message_at = locked.last_message_at
+        notice = {
+            "type": Notification.Type.SUPPORT,
+            "body": _preview(body or _photos_preview(len(images))),
+            "data": {"conversation_id": locked.pk},
+        }
+        if sender.pk == locked.customer_id:
+            notification_create_for_vendor_staff(
+                vendor=locked.vendor,
+                title=_preview(f"New message from {locked.customer.get_full_name()}"),
+                action_url=reverse("vendor:conversation", kwargs={"pk": locked.pk}),
+                **notice,
+            )
+        else:
+            notification_create(
+                user=locked.customer, title=_preview(f"New message from {locked.vendor.name}"), **notice
+            )
+        for image in images:
+            stored.append(_attachment_create(message, image))
     return message
 
 

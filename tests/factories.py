@@ -4,16 +4,21 @@ Factories build rows directly for test set-up only; code under test writes
 through the services.
 """
 
+import io
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from django.utils.text import slugify
+from PIL import Image
 
 from accounts.models import Notification, Profile, User
 from catalog.models import Category, Product
 from orders.models import CartItem, Checkout, Order, OrderItem
 from support.models import Conversation, EmailThread
-from vendors.models import Vendor, VendorApplication, VendorStaff
+from vendors.models import HolidayClosure, Vendor, VendorApplication, VendorStaff
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -163,3 +168,36 @@ class ConversationFactory(factory.django.DjangoModelFactory):
 
     customer = factory.SubFactory(UserFactory)
     vendor = factory.SubFactory(VendorFactory)
+
+
+# Uploaded files, generated in memory ---------------------------------------------------------
+
+
+def image_bytes(image_format="PNG", *, size=(64, 48), color=(200, 60, 30), exif=None) -> bytes:
+    """A real image in `image_format`; `exif` is a PIL.Image.Exif to embed (JPEG, WebP, PNG)."""
+    buffer = io.BytesIO()
+    options = {"exif": exif} if exif is not None else {}
+    Image.new("RGB", size, color).save(buffer, format=image_format, **options)
+    return buffer.getvalue()
+
+
+def image_upload(name="photo.png", image_format="PNG", **kwargs):
+    """An image as a browser or the mobile app uploads it."""
+    content_type = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}[image_format]
+    return SimpleUploadedFile(name, image_bytes(image_format, **kwargs), content_type=content_type)
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def pdf_upload(name="licence.pdf"):
+    return SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
+
+
+class HolidayClosureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HolidayClosure
+
+    vendor = factory.SubFactory(VendorFactory)
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=7))
+    ends_on = factory.LazyAttribute(lambda o: o.starts_on)

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from accounts.admin_base import (
     ReadOnlyAdmin,
@@ -12,7 +14,15 @@ from accounts.admin_base import (
     service_action,
 )
 from vendors import services
-from vendors.models import Vendor, VendorApplication, VendorApplicationStatusHistory, VendorStaff
+from vendors.models import (
+    ApplicationDocument,
+    HolidayClosure,
+    OpeningHours,
+    Vendor,
+    VendorApplication,
+    VendorApplicationStatusHistory,
+    VendorStaff,
+)
 
 
 class VendorStaffInline(admin.TabularInline):
@@ -21,6 +31,20 @@ class VendorStaffInline(admin.TabularInline):
     fields = ("user", "role", "created_at")
     readonly_fields = ("created_at",)
     autocomplete_fields = ("user",)
+
+
+class OpeningHoursInline(ReadOnlyTabularInline):
+    """Set by the shop on its status page, the whole week at once."""
+
+    model = OpeningHours
+    fields = ("weekday", "opens_at", "closes_at")
+    show_change_link = False
+
+
+class HolidayClosureInline(ReadOnlyTabularInline):
+    model = HolidayClosure
+    fields = ("starts_on", "ends_on", "reason")
+    show_change_link = False
 
 
 @admin.register(Vendor)
@@ -33,14 +57,26 @@ class VendorAdmin(ServiceCreatedAdmin):
     search_fields = ("name", "slug", "address", "owner__email")
     date_hierarchy = "created_at"
     list_select_related = ("owner",)
-    readonly_fields = ("owner", "slug", "is_active", "rating_avg", "rating_count", "created_at", "updated_at")
+    readonly_fields = (
+        "owner",
+        "slug",
+        "is_active",
+        "busy_extra_minutes",
+        "paused_until",
+        "pause_reason",
+        "rating_avg",
+        "rating_count",
+        "created_at",
+        "updated_at",
+    )
     fieldsets = (
-        (None, {"fields": ("name", "slug", "owner", "description", "is_active")}),
-        ("Location", {"fields": ("address", "lat", "lng", "delivery_radius_km", "opening_status")}),
+        (None, {"fields": ("name", "slug", "owner", "description", "logo", "is_active")}),
+        ("Location", {"fields": ("address", "lat", "lng", "delivery_radius_km")}),
+        ("Status", {"fields": ("opening_status", "busy_extra_minutes", "paused_until", "pause_reason")}),
         ("Ratings", {"fields": ("rating_avg", "rating_count")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
-    inlines = [VendorStaffInline]
+    inlines = [VendorStaffInline, OpeningHoursInline, HolidayClosureInline]
     actions = [
         service_action(
             "activate_vendors",
@@ -68,6 +104,14 @@ class VendorAdmin(ServiceCreatedAdmin):
         fields = changed_fields(form, services.VENDOR_EDITABLE_FIELDS)
         if fields:
             services.vendor_update(actor=request.user, vendor=obj, request_meta=request_meta(request), **fields)
+        if "opening_status" in form.changed_data:
+            # Busy with the default margin, or paused until someone opens the shop again.
+            services.vendor_set_status(
+                actor=request.user,
+                vendor=obj,
+                opening_status=form.cleaned_data["opening_status"],
+                request_meta=request_meta(request),
+            )
 
     def save_formset(self, request, form, formset, change):
         """Staff joins and leaves through the services; a role change is a plain save."""
@@ -98,6 +142,18 @@ class ApplicationStatusHistoryInline(ReadOnlyTabularInline):
     fields = ("created_at", "from_status", "to_status", "changed_by", "reason")
 
 
+class ApplicationDocumentInline(ReadOnlyTabularInline):
+    """Uploaded files, downloaded through the checked view: the private storage has no URL."""
+
+    model = ApplicationDocument
+    fields = ("name", "content_type", "size", "uploaded_at", "download")
+    show_change_link = False
+
+    @admin.display(description="File")
+    def download(self, document):
+        return format_html('<a href="{}">Download</a>', reverse("vendor:application-document", args=[document.pk]))
+
+
 def review_action(name, description, service, done, *, needs_reason=False):
     """An action moving applications with one of the review services (which log and notify)."""
 
@@ -126,7 +182,7 @@ class VendorApplicationAdmin(ServiceCreatedAdmin):
         ("Review", {"fields": ("status", "reviewer", "reason", "vendor", "documents")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
-    inlines = [ApplicationStatusHistoryInline]
+    inlines = [ApplicationStatusHistoryInline, ApplicationDocumentInline]
     actions = [
         review_action("start_review", "Start review", services.application_start_review, "Under review"),
         review_action(

@@ -1,10 +1,23 @@
 """Reads for vendors, their staff and vendor applications."""
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
+from zora.errors import NotFound
 
-from .models import VendorApplication, VendorApplicationStatusHistory
+from .models import (
+    ApplicationDocument,
+    HolidayClosure,
+    Vendor,
+    VendorApplication,
+    VendorApplicationStatusHistory,
+    VendorPortalPresence,
+)
+from .schedule import Opening, Schedule, describe_moment, local_date
 
 
 def application_for_user(*, user: User) -> VendorApplication | None:
@@ -16,7 +29,8 @@ def application_for_user(*, user: User) -> VendorApplication | None:
             Prefetch(
                 "status_history",
                 queryset=VendorApplicationStatusHistory.objects.select_related("changed_by"),
-            )
+            ),
+            "uploaded_documents",
         )
         .order_by("-created_at", "-id")
         .first()
@@ -28,3 +42,108 @@ def application_list(*, status: str | None = None) -> QuerySet[VendorApplication
     if status:
         applications = applications.filter(status=status)
     return applications
+
+
+def documents_requested_at(*, application: VendorApplication) -> datetime | None:
+    """When the team last asked for documents: what the applicant uploaded since answers that request."""
+    return (
+        application.status_history.filter(to_status=VendorApplication.Status.DOCUMENTS_REQUIRED)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
+def application_document_for(*, user: User, document_id) -> ApplicationDocument:
+    """A document for its applicant and the platform team; for anyone else it does not exist."""
+    document = None
+    if user.is_authenticated:
+        documents = ApplicationDocument.objects.select_related("application")
+        if not user.is_staff:
+            documents = documents.filter(application__applicant=user)
+        document = documents.filter(pk=document_id).first()
+    if document is None:
+        raise NotFound("No such document.", field="document")
+    return document
+
+
+# Opening hours and "open now" ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenState:
+    """Whether a shop takes orders at a moment; if not, why (for customers) and when it opens next."""
+
+    is_open: bool
+    reason: str = ""
+    opens_next: datetime | None = None
+
+
+def vendors_with_schedule(vendors: QuerySet[Vendor]) -> QuerySet[Vendor]:
+    """`vendors` with what `vendor_open_state` reads prefetched: two queries for a whole page."""
+    recent = local_date(timezone.now()) - timedelta(days=1)
+    return vendors.prefetch_related(
+        "opening_hours", Prefetch("holiday_closures", queryset=HolidayClosure.objects.filter(ends_on__gte=recent))
+    )
+
+
+def vendor_schedule(*, vendor: Vendor) -> Schedule:
+    return Schedule(
+        (Opening(hours.weekday, hours.opens_at, hours.closes_at) for hours in vendor.opening_hours.all()),
+        ((closure.starts_on, closure.ends_on) for closure in vendor.holiday_closures.all()),
+    )
+
+
+def vendor_is_paused(vendor: Vendor, *, at: datetime) -> bool:
+    """Paused by hand: closed, with no end or an end still ahead (a due end counts as over before
+    the sweep gets to it)."""
+    return vendor.opening_status == Vendor.OpeningStatus.CLOSED and (
+        vendor.paused_until is None or vendor.paused_until > at
+    )
+
+
+def vendor_open_state(*, vendor: Vendor, at: datetime | None = None) -> OpenState:
+    """Open means active, not paused, inside the weekly hours (none set: always) and not on a holiday."""
+    now = at or timezone.now()
+    if not vendor.is_active:
+        return OpenState(False, "Not trading on Zora at the moment")
+    schedule = vendor_schedule(vendor=vendor)
+    if vendor_is_paused(vendor, at=now):
+        if vendor.paused_until is None:
+            return OpenState(False, "Paused by the shop")
+        until = describe_moment(vendor.paused_until, now=now)
+        return OpenState(False, f"Paused until {until}", schedule.next_open(vendor.paused_until))
+    opens_next = schedule.next_open(now)
+    if opens_next == now:
+        return OpenState(True)
+    closed = "Closed for a holiday" if schedule.holiday_end(local_date(now)) else "Closed"
+    if opens_next is None:
+        return OpenState(False, closed)
+    return OpenState(False, f"{closed} until {describe_moment(opens_next, now=now)}", opens_next)
+
+
+def vendor_is_open_now(*, vendor: Vendor, at: datetime | None = None) -> bool:
+    return vendor_open_state(vendor=vendor, at=at).is_open
+
+
+def holiday_closures_ahead(*, vendor: Vendor, at: datetime | None = None) -> QuerySet[HolidayClosure]:
+    """The closures not yet over, for the shop's own list."""
+    return vendor.holiday_closures.filter(ends_on__gte=local_date(at or timezone.now()))
+
+
+# Portal presence --------------------------------------------------------------------------------
+
+
+def vendor_portal_last_seen(*, vendor: Vendor) -> datetime | None:
+    """When a portal tab of the shop was last seen connected (to the minute), None if never."""
+    return VendorPortalPresence.objects.filter(vendor=vendor).values_list("last_seen_at", flat=True).first()
+
+
+def vendors_unattended(*, since: datetime) -> QuerySet[Vendor]:
+    """Shops taking orders whose portal was last seen at or before `since`. A shop that never opened
+    the portal is left alone: nothing says anyone there relies on it."""
+    return Vendor.objects.filter(
+        is_active=True,
+        opening_status__in=[Vendor.OpeningStatus.OPEN, Vendor.OpeningStatus.BUSY],
+        portal_presence__last_seen_at__lte=since,
+    )

@@ -49,12 +49,40 @@ urlpatterns = [
     path("vendor/products", catalog.VendorProductListView.as_view(), name="vendor-products"),
     path("vendor/products/<id:pk>", catalog.VendorProductDetailView.as_view(), name="vendor-product"),
     path("vendor/products/<id:pk>/stock", catalog.VendorProductStockView.as_view(), name="vendor-product-stock"),
+    path(
+        "vendor/products/<id:pk>/stock-movements",
+        catalog.VendorProductStockMovementListView.as_view(),
+        name="vendor-product-stock-movements",
+    ),
+    path(
+        "vendor/products/<id:pk>/out-of-stock",
+        catalog.VendorProductOutOfStockView.as_view(),
+        name="vendor-product-out-of-stock",
+    ),
+    path(
+        "vendor/products/<id:pk>/back-in-stock",
+        catalog.VendorProductBackInStockView.as_view(),
+        name="vendor-product-back-in-stock",
+    ),
+    path("vendor/products/<id:pk>/images", catalog.VendorProductImageListView.as_view(), name="vendor-product-images"),
+    path(
+        "vendor/products/<id:pk>/images/order",
+        catalog.VendorProductImageOrderView.as_view(),
+        name="vendor-product-images-order",
+    ),
+    path(
+        "vendor/products/<id:pk>/images/<id:image_id>",
+        catalog.VendorProductImageView.as_view(),
+        name="vendor-product-image",
+    ),
     path("vendor/inventory-alerts", catalog.VendorInventoryAlertListView.as_view(), name="vendor-inventory-alerts"),
     path(
         "vendor/inventory-alerts/<id:pk>/acknowledge",
         catalog.VendorInventoryAlertAcknowledgeView.as_view(),
         name="vendor-inventory-alert-acknowledge",
     ),
+    path("vendor/reviews", catalog.VendorReviewListView.as_view(), name="vendor-reviews"),
+    path("vendor/reviews/<id:pk>/reply", catalog.VendorReviewReplyView.as_view(), name="vendor-review-reply"),
     # Support and chat
     path("support/threads", support.SupportThreadListView.as_view(), name="support-threads"),
     path(
@@ -63,6 +91,8 @@ urlpatterns = [
     path("conversations", support.ConversationListView.as_view(), name="conversations"),
     path("conversations/<id:pk>/messages", support.ConversationMessagesView.as_view(), name="conversation-messages"),
     path("conversations/<id:pk>/read", support.ConversationReadView.as_view(), name="conversation-read"),
+    path("message-attachments/<id:pk>", support.MessageAttachmentView.as_view(), name="message-attachment"),
     # Anything else under /api/v1/ answers in the API's error shape.
-    re_path(r"^(?P<path>.*)$", endpoint_not_found),
+    # (?s): a path with a newline in it must get the JSON 404 too, not the HTML one.
+    re_path(r"(?s)^(?P<path>.*)$", endpoint_not_found),
 ]

@@ -81,6 +81,9 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.portal.context.notification_bell",
+                "vendors.portal.context.vendor_portal",
+                "accounts.portal.context.dashboard_portal",
             ],
         },
     },
@@ -121,7 +124,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.ActiveAccountBackend"]
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "/vendor/"
+# Portal sign-in throttling (accounts/login_throttle.py): failures per account and address, and per address.
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=30)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+
+# Mail (password resets, notifications): printed to the console unless EMAIL_URL names an SMTP server,
+# e.g. smtp+tls://user:password@smtp.example.com:587.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Zora <no-reply@zora.test>")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -243,6 +255,11 @@ TIMED_CHANGES_MAX_INTERVAL_SECONDS = env.float("TIMED_CHANGES_MAX_INTERVAL_SECON
 
 # Orders
 DELIVERY_FEE = env.str("DELIVERY_FEE", default="2.99")
+# A pending order must be accepted this many minutes after it is placed, or it is rejected for the shop;
+# its staff are reminded at the reminder mark and the platform team is told at the escalation mark.
+ORDER_ACCEPT_MINUTES = env.float("ORDER_ACCEPT_MINUTES", default=8)
+ORDER_ACCEPT_REMINDER_MINUTES = env.float("ORDER_ACCEPT_REMINDER_MINUTES", default=3)
+ORDER_ACCEPT_ESCALATE_MINUTES = env.float("ORDER_ACCEPT_ESCALATE_MINUTES", default=5)
 
 LOGGING = {
     "version": 1,
@@ -254,3 +271,18 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+
+# Uploads (zora/uploads.py): checked by content; public images under MEDIA_ROOT, private files elsewhere.
+UPLOAD_MAX_IMAGE_BYTES = env.int("UPLOAD_MAX_IMAGE_BYTES", default=5 * 1024 * 1024)
+UPLOAD_MAX_DOCUMENT_BYTES = env.int("UPLOAD_MAX_DOCUMENT_BYTES", default=10 * 1024 * 1024)
+# Application documents and chat attachments: never under MEDIA_ROOT, so no URL reaches them unchecked.
+PRIVATE_MEDIA_ROOT = env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private_media"))
+STORAGES["private"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": PRIVATE_MEDIA_ROOT},
+}
+
+# Vendor portal
+# A shop taking orders with no portal tab connected for this many minutes of its opening hours pauses
+# itself (its team sees why on return); 0 turns this off.
+VENDOR_PORTAL_OFFLINE_PAUSE_MINUTES = env.int("VENDOR_PORTAL_OFFLINE_PAUSE_MINUTES", default=10)

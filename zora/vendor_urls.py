@@ -2,14 +2,17 @@
 
 from django.urls import include, path
 
-from vendors.portal import dashboard
+from vendors.portal import home
 
 app_name = "vendor"
 
 urlpatterns = [
-    path("", dashboard.dashboard, name="dashboard"),
-    path("dashboard/stats/", dashboard.dashboard_stats, name="dashboard-stats"),
-    path("dashboard/latest-orders/", dashboard.dashboard_latest_orders, name="dashboard-latest-orders"),
-    path("dashboard/alerts/", dashboard.dashboard_alerts, name="dashboard-alerts"),
+    path("", home.dashboard, name="dashboard"),
+    path("dashboard/stats/", home.dashboard_stats, name="dashboard-stats"),
+    path("dashboard/latest-orders/", home.dashboard_latest_orders, name="dashboard-latest-orders"),
+    path("dashboard/alerts/", home.dashboard_alerts, name="dashboard-alerts"),
     path("", include("support.portal.urls")),
+    path("", include("orders.portal.urls")),
+    path("", include("catalog.portal.urls")),
+    path("", include("vendors.portal.urls")),
 ]

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,8 +32,8 @@ def _safe_next(request) -> str:
 
 
 def home_for(user) -> str:
-    """Admins land on Django admin, everyone else on the vendor portal (which sends applicants on)."""
-    return resolve_url("admin:index" if user.is_staff else "vendor:dashboard")
+    """Admins land on their dashboard, everyone else on the vendor portal (which sends applicants on)."""
+    return resolve_url("dashboard:overview" if user.is_staff else "vendor:dashboard")
 
 
 def login_view(request):
@@ -61,7 +62,9 @@ def login_view(request):
 
 @require_POST
 def logout_view(request):
-    logout(request)
+    # Deleting the session writes the access event that closes its sockets: both commit, or neither.
+    with transaction.atomic():
+        logout(request)
     messages.success(request, "You are signed out.")
     return redirect(settings.LOGIN_URL)
 

@@ -203,6 +203,40 @@ def test_admin_cannot_suspend_themselves(admin_user, nothing_written):
     assert refusal.value.code == "self_suspension"
 
 
+# Platform-admin rights -------------------------------------------------------------------------
+
+
+def test_granting_and_revoking_admin_rights_is_logged(admin_user, customer):
+    services.user_set_platform_admin(
+        actor=admin_user, user=customer, is_admin=True, request_meta={"ip": "203.0.113.9", "user_agent": "Firefox"}
+    )
+    customer.refresh_from_db()
+    assert customer.is_staff
+
+    services.user_set_platform_admin(actor=admin_user, user=customer, is_admin=False)
+
+    customer.refresh_from_db()
+    assert not customer.is_staff
+    entries = AdminActivityLog.objects.order_by("id")
+    assert [(entry.action, entry.category, entry.entity_id) for entry in entries] == [
+        ("user.admin_granted", "user", str(customer.pk)),
+        ("user.admin_revoked", "user", str(customer.pk)),
+    ]
+    assert entries[0].ip_address == "203.0.113.9"
+
+
+def test_only_admins_grant_admin_rights(customer, nothing_written):
+    with nothing_written(), pytest.raises(NotFound):
+        services.user_set_platform_admin(actor=customer, user=customer, is_admin=True)
+
+
+def test_admin_cannot_change_their_own_admin_rights(admin_user, nothing_written):
+    with nothing_written(), pytest.raises(RuleViolation) as refusal:
+        services.user_set_platform_admin(actor=admin_user, user=admin_user, is_admin=False)
+
+    assert (refusal.value.code, refusal.value.field) == ("self_admin_change", "user")
+
+
 # API tokens ------------------------------------------------------------------------------------
 
 

@@ -3,11 +3,12 @@
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from catalog import selectors, services
-from catalog.models import Category, InventoryAlert, Product
+from catalog.models import Category, InventoryAlert, Product, ProductImage, Review
 from orders.models import Order
 from vendors.access import staff_vendor
 from vendors.models import Vendor
@@ -18,12 +19,18 @@ from .serializers import (
     CategorySerializer,
     InventoryAlertQuerySerializer,
     InventoryAlertSerializer,
+    OutOfStockSerializer,
+    ProductImageInputSerializer,
+    ProductImageOrderSerializer,
+    ProductImageSerializer,
     ProductInputSerializer,
     ProductQuerySerializer,
     ProductSerializer,
     ReviewInputSerializer,
+    ReviewReplyInputSerializer,
     ReviewSerializer,
     StockAdjustmentSerializer,
+    StockMovementSerializer,
     VendorProductSerializer,
     WishlistInputSerializer,
     WishlistItemSerializer,
@@ -193,7 +200,7 @@ class VendorProductListView(ApiView):
 def _own_product(user, product_id: int) -> Product:
     vendor = staff_vendor(user)
     return object_or_404(
-        Product.objects.filter(vendor=vendor).select_related("vendor", "category"),
+        Product.objects.filter(vendor=vendor).select_related("vendor", "category").prefetch_related("uploaded_images"),
         pk=product_id,
         message="No such product.",
         field="product",
@@ -239,9 +246,97 @@ class VendorProductStockView(ApiView):
             product=product,
             delta=data.get("delta"),
             stock=data.get("stock"),
-            reason=data.get("reason", ""),
+            reason=data["reason"],
+            note=data.get("note", ""),
         )
         return self.render(product)
+
+
+class VendorProductStockMovementListView(ApiView):
+    serializer_class = StockMovementSerializer
+
+    @extend_schema(
+        operation_id="vendor_products_stock_movements",
+        summary="The product's stock history: who, when, why, before and after (newest first)",
+        responses={200: StockMovementSerializer(many=True), **VENDOR_READ_ERRORS},
+    )
+    def get(self, request, pk):
+        return self.render_page(selectors.stock_movements_for_product(product=_own_product(request.user, pk)))
+
+
+class VendorProductOutOfStockView(ApiView):
+    serializer_class = VendorProductSerializer
+
+    @extend_schema(
+        operation_id="vendor_products_out_of_stock",
+        summary="Sold out for now: stock to 0 until the end of the day, for 4 hours, or until brought back",
+        request=OutOfStockSerializer,
+        responses={200: VendorProductSerializer, **error_responses(400, 401, 404, 422, 429)},
+    )
+    def post(self, request, pk):
+        product = _own_product(request.user, pk)
+        data = self.validated(OutOfStockSerializer, request.data)
+        return self.render(services.product_mark_out_of_stock(actor=request.user, product=product, until=data["until"]))
+
+
+class VendorProductBackInStockView(ApiView):
+    serializer_class = VendorProductSerializer
+
+    @extend_schema(
+        operation_id="vendor_products_back_in_stock",
+        summary="End 'out of stock' now: the remembered stock comes back",
+        request=None,
+        responses={200: VendorProductSerializer, **error_responses(401, 404, 409, 429)},
+    )
+    def post(self, request, pk):
+        product = _own_product(request.user, pk)
+        return self.render(services.product_back_in_stock(actor=request.user, product=product))
+
+
+class VendorProductImageListView(ApiView):
+    serializer_class = ProductImageSerializer
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="vendor_products_images_upload",
+        summary="Upload an image (multipart field `image`); it is listed last in the product's images",
+        request={"multipart/form-data": ProductImageInputSerializer},
+        responses={201: ProductImageSerializer, **error_responses(400, 401, 404, 422, 429)},
+    )
+    def post(self, request, pk):
+        product = _own_product(request.user, pk)
+        data = self.validated(ProductImageInputSerializer, request.data)
+        image = services.product_image_add(actor=request.user, product=product, upload=data["image"])
+        return self.render(image, status_code=status.HTTP_201_CREATED)
+
+
+class VendorProductImageOrderView(ApiView):
+    serializer_class = VendorProductSerializer
+
+    @extend_schema(
+        operation_id="vendor_products_images_reorder",
+        request=ProductImageOrderSerializer,
+        responses={200: VendorProductSerializer, **error_responses(400, 401, 404, 429)},
+    )
+    def put(self, request, pk):
+        product = _own_product(request.user, pk)
+        data = self.validated(ProductImageOrderSerializer, request.data)
+        return self.render(
+            services.product_images_reorder(actor=request.user, product=product, image_ids=data["images"])
+        )
+
+
+class VendorProductImageView(ApiView):
+    @extend_schema(
+        operation_id="vendor_products_images_remove", responses={204: None, **error_responses(401, 404, 429)}
+    )
+    def delete(self, request, pk, image_id):
+        product = _own_product(request.user, pk)
+        image = object_or_404(
+            ProductImage.objects.filter(product=product), pk=image_id, message="No such image.", field="image"
+        )
+        services.product_image_remove(actor=request.user, image=image)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class VendorInventoryAlertListView(ApiView):
@@ -272,3 +367,31 @@ class VendorInventoryAlertAcknowledgeView(ApiView):
             InventoryAlert.objects.filter(vendor=vendor), pk=pk, message="No such alert.", field="alert"
         )
         return self.render(services.inventory_alert_acknowledge(actor=request.user, alert=alert))
+
+
+class VendorReviewListView(ApiView):
+    serializer_class = ReviewSerializer
+
+    @extend_schema(
+        operation_id="vendor_reviews_list",
+        summary="Reviews of the shop and of its products, newest first",
+        responses={200: ReviewSerializer(many=True), **VENDOR_READ_ERRORS},
+    )
+    def get(self, request):
+        return self.render_page(selectors.review_list_for_vendor_staff(vendor=staff_vendor(request.user)))
+
+
+class VendorReviewReplyView(ApiView):
+    serializer_class = ReviewSerializer
+
+    @extend_schema(
+        operation_id="vendor_reviews_reply",
+        summary="The shop's one public reply to a review (sending it again edits it)",
+        request=ReviewReplyInputSerializer,
+        responses={200: ReviewSerializer, **error_responses(400, 401, 404, 429)},
+    )
+    def put(self, request, pk):
+        vendor = staff_vendor(request.user)
+        review = object_or_404(Review.objects.filter(vendor=vendor), pk=pk, message="No such review.", field="review")
+        data = self.validated(ReviewReplyInputSerializer, request.data)
+        return self.render(services.review_reply(actor=request.user, review=review, body=data["body"]))

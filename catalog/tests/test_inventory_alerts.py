@@ -1,9 +1,20 @@
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 from django.db import IntegrityError
+from django.utils import timezone
 
 from accounts.models import AdminActivityLog, Notification
-from catalog.models import InventoryAlert
-from catalog.services import inventory_alert_acknowledge, product_adjust_stock, product_create, product_update
+from catalog.models import InventoryAlert, Product
+from catalog.services import (
+    inventory_alert_acknowledge,
+    inventory_alerts_sync,
+    product_adjust_stock,
+    product_create,
+    product_update,
+)
+from orders.models import Order, OrderItem
 from tests import factories
 from zora.errors import Conflict, NotFound
 
@@ -135,3 +146,58 @@ def test_database_allows_one_open_alert_per_product_and_type(vendor, product):
     )
     with pytest.raises(IntegrityError, match="one_open_alert_per_product_and_type"):
         duplicate.save()
+
+
+def sell(product, quantity, *, days_ago=0, status=Order.Status.CONFIRMED):
+    """An order of `quantity` of the product placed `days_ago` days ago."""
+    order = factories.OrderFactory(vendor=product.vendor, status=status)
+    OrderItem.objects.create(
+        order=order,
+        product=product,
+        product_name=product.name,
+        unit_price=product.price,
+        quantity=quantity,
+        line_total=product.price * quantity,
+    )
+    if days_ago:
+        Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
+
+
+def test_alerts_carry_the_sales_pace_and_when_the_shelf_empties(vendor):
+    product = factories.ProductFactory(vendor=vendor, stock=50, low_stock_threshold=10)
+    Product.objects.filter(pk=product.pk).update(created_at=timezone.now() - timedelta(days=30))
+    sell(product, 9, days_ago=1)
+    sell(product, 5, days_ago=6)
+    sell(product, 100, status=Order.Status.CANCELLED)
+    sell(product, 40, days_ago=8)
+
+    product_adjust_stock(actor=vendor.owner, product=product, stock=4)
+
+    alert = InventoryAlert.objects.get(product=product, type=LOW)
+    assert alert.sales_velocity_per_day == Decimal("2.00")
+    expected = timezone.now() + timedelta(days=2)
+    assert abs(alert.estimated_stockout_at - expected) < timedelta(minutes=2)
+
+
+def test_a_product_listed_this_week_is_paced_over_its_own_days(vendor):
+    product = factories.ProductFactory(vendor=vendor, stock=50, low_stock_threshold=10)
+    Product.objects.filter(pk=product.pk).update(created_at=timezone.now() - timedelta(days=2))
+    sell(product, 6)
+
+    product_adjust_stock(actor=vendor.owner, product=product, stock=9)
+
+    assert InventoryAlert.objects.get(product=product).sales_velocity_per_day == Decimal("3.00")
+
+
+def test_every_sale_updates_the_pace_and_a_shelf_not_selling_has_no_estimate(vendor):
+    product = factories.ProductFactory(vendor=vendor, stock=8, low_stock_threshold=10)
+    inventory_alerts_sync(product=product)
+    alert = InventoryAlert.objects.get(product=product)
+    assert (alert.sales_velocity_per_day, alert.estimated_stockout_at) == (Decimal("0.00"), None)
+
+    sell(product, 4)
+    inventory_alerts_sync(product=product)
+
+    alert.refresh_from_db()
+    assert alert.sales_velocity_per_day == Decimal("4.00")
+    assert alert.estimated_stockout_at is not None

@@ -94,7 +94,7 @@ def test_product_update_applies_the_changes(vendor):
 @pytest.mark.parametrize(("delta", "stock", "expected"), [(5, None, 15), (-10, None, 0), (None, 3, 3)])
 def test_adjust_stock_by_delta_or_absolute(vendor, delta, stock, expected):
     product = factories.ProductFactory(vendor=vendor, stock=10)
-    product_adjust_stock(actor=vendor.owner, product=product, delta=delta, stock=stock, reason="count")
+    product_adjust_stock(actor=vendor.owner, product=product, delta=delta, stock=stock, reason="correction")
     product.refresh_from_db()
     assert product.stock == expected
 

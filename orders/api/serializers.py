@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from catalog.api.serializers import MAX_STOCK, ProductSummarySerializer, VendorSummarySerializer
 from catalog.services import money
-from orders.models import Order, OrderItem, OrderStatusHistory
+from orders.models import Order, OrderItem, OrderNote, OrderStatusHistory
 from support.api.serializers import PersonSerializer
 from zora.api import BIGINT_MAX, coordinate_field
 
@@ -62,11 +62,20 @@ class OrderStatusHistorySerializer(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "note", "created_at"]
 
 
+class OrderNoteSerializer(serializers.ModelSerializer):
+    """A note the shop wrote for the customer (internal notes never leave the portal)."""
+
+    class Meta:
+        model = OrderNote
+        fields = ["id", "body", "created_at"]
+
+
 class OrderSerializer(serializers.ModelSerializer):
     vendor = VendorSummarySerializer()
     customer = PersonSerializer()
     items = OrderItemSerializer(many=True)
     status_history = OrderStatusHistorySerializer(many=True)
+    notes_for_customer = OrderNoteSerializer(many=True, read_only=True, help_text="The shop's notes to the customer.")
 
     class Meta:
         model = Order
@@ -85,10 +94,21 @@ class OrderSerializer(serializers.ModelSerializer):
             "delivery_lng",
             "notes",
             "cancel_reason",
+            "cancel_reason_code",
+            "accept_by",
+            "accepted_at",
+            "prep_minutes",
+            "estimated_ready_at",
+            "notes_for_customer",
             "status_history",
             "created_at",
             "updated_at",
         ]
+        extra_kwargs = {
+            "accept_by": {"help_text": "While pending: the shop must accept by then, or the order is cancelled."},
+            "estimated_ready_at": {"help_text": "When the shop expects the order to be ready, set when it accepts."},
+            "prep_minutes": {"help_text": "The preparation time the shop quoted when it accepted."},
+        }
 
 
 class CheckoutInputSerializer(serializers.Serializer):

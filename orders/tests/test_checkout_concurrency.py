@@ -9,7 +9,7 @@ from django.db import connection
 
 from catalog.models import Product
 from orders.models import CartItem, Checkout, Order, OrderItem
-from orders.services import cart_add_item, order_checkout, order_transition
+from orders.services import cart_add_item, order_acceptance_expire, order_checkout, order_transition
 from tests import factories
 from zora.errors import Conflict, RuleViolation
 
@@ -102,3 +102,17 @@ def test_two_devices_moving_one_order_cannot_both_succeed(vendor):
     refusals = [outcome for outcome in outcomes if isinstance(outcome, Conflict)]
     assert [refusal.code for refusal in refusals] == ["stale_status"]
     assert order.status_history.count() == 1
+
+
+def test_several_processes_sweeping_one_deadline_reject_the_order_once(customer, vendor):
+    product = factories.ProductFactory(vendor=vendor, stock=10)
+    cart_add_item(user=customer, product=product, quantity=4)
+    (order,) = order_checkout(customer=customer)
+
+    outcomes = race([lambda: order_acceptance_expire(order=order, now=order.accept_by) for _ in range(6)])
+
+    assert sorted(outcomes) == [False] * 5 + [True]
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert order.status_history.filter(to_status=Order.Status.CANCELLED).count() == 1
+    assert Product.objects.get(pk=product.pk).stock == 10, "restocked once"

@@ -77,11 +77,12 @@ def test_order_lists_for_customer_and_vendor(customer, shops, django_assert_num_
     assert order_list_for_customer(customer=customer).count() == 4
     assert order_list_for_vendor(vendor=bakery).count() == 4
     assert list(order_list_for_vendor(vendor=bakery, status="confirmed")) == [first]
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         for order in order_list_for_customer(customer=customer):
             assert order.vendor.name and order.customer.email
             assert [item.product_name for item in order.items.all()]
             assert [entry.changed_by for entry in order.status_history.all()]
+            assert order.notes_for_customer == []
 
 
 def test_order_lists_refuse_an_unknown_status(customer):

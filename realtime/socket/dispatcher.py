@@ -13,11 +13,24 @@ loss in one group only after it has delivered later events of another.
 Each socket has a bounded queue that the socket drains itself, so a slow
 client never holds up the others. A socket whose queue overflows is closed
 so that its client resumes with `since` instead of silently missing events.
+
+Access events (Event.ACCESS_TABLE: a user's token revoked, session ended,
+account suspended, shop membership or admin flag changed) travel in the same
+stream, so they reach each socket in seq order with every other event. A
+socket learns its new groups only once it has read its identity again, which
+takes a database read; until it regroups, the dispatcher queues it every
+event (it is *held*), so nothing committed after the change is handed out
+by the old groups alone and nothing of a group it just gained is missed; the
+socket sorts the queued events out by its new groups. The dispatcher also
+remembers the seq of each user's latest access event, so that a socket that
+read its identity before subscribing can tell whether an access change
+slipped in meanwhile (`access_changed`).
 """
 
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -25,6 +38,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from realtime import metrics, selectors
+from realtime.models import Event
 from realtime.relay import EVENTS_GROUP
 
 logger = logging.getLogger(__name__)
@@ -38,6 +52,9 @@ RETRY_SECONDS = 1.0
 REJOIN_SECONDS = 30.0
 # How long a connecting socket waits for a dispatcher that cannot reach the channel layer.
 READY_TIMEOUT = 10.0
+# Users whose latest access event is remembered; an identity read older than the oldest of them
+# counts as possibly outdated, and is read again.
+RECENT_ACCESS_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
@@ -82,6 +99,11 @@ class Dispatcher:
         # Every event up to this seq has been handed out.
         self.last = 0
         self._subscriptions: dict[str, set[Subscription]] = {}
+        # Sockets between an access event of theirs and their regroup: they are queued every event.
+        self._held: set[Subscription] = set()
+        # Audience group -> the seq of its latest access event handed out, oldest first.
+        self._recent_access: OrderedDict[str, int] = OrderedDict()
+        self._access_forgotten_through = 0
         self._ready = asyncio.Event()
         self._channel = None
         self.task = self.loop.create_task(self._run())
@@ -89,9 +111,13 @@ class Dispatcher:
 
     # Sockets
 
+    async def ready(self) -> None:
+        """Returns once `last` counts: the dispatcher has joined the stream and read where it stands."""
+        await asyncio.wait_for(self._ready.wait(), READY_TIMEOUT)
+
     async def subscribe(self, groups: Iterable[str], *, evict: Callable[[str], None]) -> Subscription:
         """Registers a socket: from the return on, it gets every event of `groups` after `last`."""
-        await asyncio.wait_for(self._ready.wait(), READY_TIMEOUT)
+        await self.ready()
         await self._join_group()
         seen = self.last
         high_water = await database_sync_to_async(selectors.high_water_seq)()
@@ -104,13 +130,25 @@ class Dispatcher:
         return subscription
 
     def regroup(self, subscription: Subscription, groups: Iterable[str]) -> None:
-        """The socket's identity changed: the events handed out from now on follow its new groups."""
+        """The socket's identity changed: the events handed out from now on follow its new groups.
+        A held socket is let go."""
         self._remove(subscription)
         subscription.groups = frozenset(groups)
         self._add(subscription)
+        self._held.discard(subscription)
+
+    def hold(self, subscription: Subscription) -> None:
+        """Queues the socket every event until its next regroup: it is reading its identity again."""
+        self._held.add(subscription)
+
+    def access_changed(self, groups: Iterable[str], *, after: int) -> bool:
+        """Whether an access event of any of `groups` was handed out after seq `after`."""
+        if after < self._access_forgotten_through:
+            return True
+        return any(self._recent_access.get(group, 0) > after for group in groups)
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        self._remove(subscription)
+        self._drop(subscription)
 
     async def stop(self) -> None:
         """Leaves the channel layer, for an orderly shutdown; the sockets still subscribed are closed."""
@@ -121,11 +159,11 @@ class Dispatcher:
         if self._channel is not None:
             await self.layer.group_discard(EVENTS_GROUP, self._channel)
         for subscription in self._members():
-            self._remove(subscription)
+            self._drop(subscription)
             subscription.evict("the server is shutting down: reconnect and resume")
 
     def _members(self) -> set[Subscription]:
-        return {member for members in self._subscriptions.values() for member in members}
+        return self._held.union(*self._subscriptions.values())
 
     def _add(self, subscription: Subscription) -> None:
         for group in subscription.groups:
@@ -139,14 +177,20 @@ class Dispatcher:
                 if not members:
                     del self._subscriptions[group]
 
+    def _drop(self, subscription: Subscription) -> None:
+        self._remove(subscription)
+        self._held.discard(subscription)
+
     def _restart_stream(self, high_water: int) -> None:
         """The stream is behind what was handed out: the database was replaced (restored from a
         backup, say). The sockets' positions belong to the old stream, so they are closed and
         their clients resume, which tells them to resync."""
         logger.warning("the event stream went back from seq %s to %s: closing the sockets", self.last, high_water)
         self.last = high_water
+        self._recent_access.clear()
+        self._access_forgotten_through = 0
         for subscription in self._members():
-            self._remove(subscription)
+            self._drop(subscription)
             subscription.evict("the event stream was reset: reconnect and resume")
 
     # The channel layer
@@ -222,17 +266,28 @@ class Dispatcher:
         self.last = max(self.last, through)
 
     def _hand_out(self, event) -> None:
-        """Queues the event once for each local socket in any of its groups."""
+        """Queues the event once for each local socket in any of its groups, and for each held one."""
         self.last = event.seq
-        targets = set()
+        targets = set(self._held)
         for group in event.groups:
             targets.update(self._subscriptions.get(group, ()))
+        if event.table == Event.ACCESS_TABLE:
+            self._note_access(event)
+            self._held.update(targets)
         for subscription in targets:
             try:
                 subscription.queue.put_nowait(event)
             except asyncio.QueueFull:
-                self._remove(subscription)
+                self._drop(subscription)
                 subscription.evict(f"more than {SOCKET_QUEUE_LIMIT} events waiting: reconnect and resume with since")
+
+    def _note_access(self, event) -> None:
+        for group in event.groups:
+            self._recent_access[group] = event.seq
+            self._recent_access.move_to_end(group)
+        while len(self._recent_access) > RECENT_ACCESS_LIMIT:
+            _, forgotten = self._recent_access.popitem(last=False)
+            self._access_forgotten_through = forgotten
 
 
 def _unless_cancelled() -> None:

@@ -5,6 +5,14 @@ API token given as the `apikey` query parameter, in a join's `access_token`,
 or in an `access_token` message. The configured public key alone makes an
 anonymous socket that reads only `public` rows.
 
+The socket keeps the credential itself, not just the identity it proved: a
+token can be revoked, a session can end and an account can be suspended
+while the socket stays open, so each access change of its user makes the
+socket read the credential again (`identity_for`). Reading it has no side
+effects: unlike Django's own session check, a session that no longer
+verifies is not flushed from here, since a socket must never sign its user
+out of the page that opened it.
+
 The session is an ambient credential: a browser attaches the cookie to any
 page's socket. So a socket that carries an `Origin` header (every browser
 sends one) must come from one of ALLOWED_HOSTS; a socket without one is a
@@ -14,9 +22,12 @@ can make it send.
 
 import secrets
 from dataclasses import dataclass
+from importlib import import_module
 
 from channels.security.websocket import OriginValidator
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
+from django.utils.crypto import constant_time_compare
 
 from accounts.selectors import api_token_user
 from realtime.policies import PUBLIC, STAFF, groups_for_user
@@ -43,24 +54,59 @@ class Identity:
 ANONYMOUS = Identity(user=None, groups=frozenset({PUBLIC}))
 
 
-def identity_for_user(user) -> Identity:
-    """A suspended or deactivated user reads what an anonymous socket reads."""
-    groups = groups_for_user(user)
-    if user is None or not user.is_authenticated or groups == ANONYMOUS.groups:
-        return ANONYMOUS
-    return Identity(user=user, groups=groups)
+@dataclass(frozen=True)
+class Credential:
+    """What a socket proved who it is with: the public key, an API token or a session (by its key)."""
+
+    kind: str
+    secret: str = ""
+
+    def __repr__(self):
+        # The secret never reaches a log line.
+        return f"Credential({self.kind})"
+
+
+PUBLIC_KEY = "public key"
+TOKEN = "token"
+SESSION = "session"
+PUBLIC_CREDENTIAL = Credential(PUBLIC_KEY)
 
 
 def is_public_key(key: str) -> bool:
     return secrets.compare_digest(key.encode(), settings.REALTIME_PUBLIC_KEY.encode())
 
 
-def identity_for_token(key: str) -> Identity | None:
-    """The token's user, ANONYMOUS for the public key, None when the key is neither."""
-    if is_public_key(key):
+def identity_for(credential: Credential) -> Identity | None:
+    """The identity `credential` proves as the database has it now; None when it proves nothing
+    any more: a revoked or unknown token, an ended session, a suspended or deactivated account."""
+    if credential.kind == PUBLIC_KEY:
         return ANONYMOUS
-    user = api_token_user(key=key)
-    return None if user is None else identity_for_user(user)
+    if credential.kind == TOKEN:
+        user = api_token_user(key=credential.secret)
+    else:
+        user = _session_user(credential.secret)
+    if user is None:
+        return None
+    groups = groups_for_user(user)
+    return None if groups == ANONYMOUS.groups else Identity(user=user, groups=groups)
+
+
+def _session_user(session_key: str):
+    """The user the session still signs in, checked as channels.auth.get_user checks it at connect:
+    the session exists and has not expired, its backend accepts the user (ActiveAccountBackend
+    refuses a suspended one), and its password hash is the user's current one."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    try:
+        user_id = get_user_model()._meta.pk.to_python(session[SESSION_KEY])
+        backend_path = session[BACKEND_SESSION_KEY]
+    except KeyError:
+        return None
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    user = load_backend(backend_path).get_user(user_id)
+    if user is None or not constant_time_compare(session.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
+        return None
+    return user
 
 
 class BrowserOriginValidator(OriginValidator):

@@ -19,6 +19,7 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.db import connections
+from django.test import Client
 
 from accounts.services import api_token_create
 from realtime.routing import websocket_urlpatterns
@@ -137,6 +138,12 @@ class SocketClient:
     async def nothing_more(self, timeout=0.3) -> None:
         assert await self.communicator.receive_nothing(timeout), "unexpected frame"
 
+    async def closes_now(self, timeout=TIMEOUT) -> int:
+        """The code of the close that must be the next thing the socket sends."""
+        output = await self.communicator.receive_output(timeout)
+        assert output["type"] == "websocket.close", f"expected the close, got {output}"
+        return output.get("code")
+
     async def closed_with(self, timeout=TIMEOUT) -> int:
         while True:
             output = await self.communicator.receive_output(timeout)
@@ -148,6 +155,22 @@ async def connected(**kwargs) -> SocketClient:
     client = SocketClient(**kwargs)
     assert await client.connect()
     return client
+
+
+async def subscribed(key, topic, *bindings, vsn="1.0.0", **config) -> tuple[SocketClient, list[int]]:
+    """A socket of `key` joined to `topic` with `bindings`, past its join reply and system message."""
+    client = await connected(apikey=key, vsn=vsn)
+    reply = await client.join(topic, {**postgres_changes(*bindings), **config})
+    assert reply["status"] == "ok", reply
+    await client.expect("system", topic=topic)
+    return client, [entry["id"] for entry in reply["response"]["postgres_changes"]]
+
+
+def session_cookie(user, browser=None) -> bytes:
+    """The Cookie header of a portal page `user` is signed in to (sync: run it with in_db)."""
+    browser = browser or Client()
+    browser.force_login(user)
+    return f"sessionid={browser.cookies['sessionid'].value}".encode()
 
 
 def user_with_token(**fields):

@@ -8,9 +8,10 @@ from django.db import transaction
 
 from accounts.models import Notification, Profile
 from catalog.models import InventoryAlert, Review
+from orders.models import OrderNote
 from realtime.models import Event
 from realtime.publication import TABLES
-from support.models import EmailMessage, Message
+from support.models import EmailMessage, Message, MessageAttachment
 from tests import factories
 
 SECRET_COLUMNS = {"password", "key_hash", "prefix", "last_login", "is_superuser"}
@@ -43,10 +44,24 @@ def _message():
     return Message.objects.create(conversation=conversation, sender=conversation.customer, body="Is it ready?")
 
 
+def _message_attachment():
+    # Stored names only: capture is about the row, not the file.
+    return MessageAttachment.objects.create(
+        message=_message(),
+        file="chat/a.png",
+        thumbnail="chat/thumbnails/a.webp",
+        content_type="image/png",
+        size=9,
+        width=4,
+        height=3,
+    )
+
+
 # table name -> (make a row, a field to change, its new value)
 ROWS = {
     "orders": (factories.OrderFactory, "status", "confirmed"),
     "order_items": (_order_item, "product_name", "Renamed"),
+    "order_notes": (lambda: OrderNote.objects.create(order=factories.OrderFactory(), body="Hi"), "body", "Edited"),
     "products": (factories.ProductFactory, "price", Decimal("5.25")),
     "vendors": (factories.VendorFactory, "opening_status", "busy"),
     "cart_items": (factories.CartItemFactory, "quantity", 3),
@@ -59,6 +74,7 @@ ROWS = {
     "email_messages": (_email_message, "body", "Edited"),
     "conversations": (factories.ConversationFactory, "subject", "About my order"),
     "messages": (_message, "body", "Edited"),
+    "message_attachments": (_message_attachment, "width", 8),
 }
 
 

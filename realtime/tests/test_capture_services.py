@@ -8,9 +8,12 @@ model with QuerySet.update() or a bulk operation fails here.
 """
 
 from contextlib import contextmanager
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.utils import timezone
 
 from accounts import services as accounts
 from catalog import services as catalog
@@ -40,7 +43,7 @@ def reaches_the_stream(service_name):
     yield
     after = _published_rows()
     latest, inserted = {}, set()
-    for event in Event.objects.filter(id__gt=last_event_id).order_by("id"):
+    for event in Event.objects.filter(id__gt=last_event_id).exclude(table=Event.ACCESS_TABLE).order_by("id"):
         key = (event.table, (event.record or event.old_record)["id"])
         latest[key] = event
         if event.type == "INSERT":
@@ -122,6 +125,33 @@ def test_every_service_writes_reach_the_stream():
         vendors.application_reject(actor=admin, application=rejected, reason="Outside our area")
     with reaches_the_stream("vendor_update"):
         vendor = vendors.vendor_update(actor=owner, vendor=vendor, description="Fresh bread daily")
+    with reaches_the_stream("vendor_set_status"):
+        vendor = vendors.vendor_set_status(
+            actor=owner, vendor=vendor, opening_status="closed", paused_until=timezone.now() + timedelta(minutes=1)
+        )
+    with reaches_the_stream("vendor_resume_due"):
+        assert vendors.vendor_resume_due(vendor_id=vendor.pk, now=timezone.now() + timedelta(minutes=2))
+    with reaches_the_stream("portal_sightings_record"):
+        vendors.portal_sightings_record(vendor_ids={vendor.pk}, now=timezone.now() - timedelta(hours=1))
+    with reaches_the_stream("vendor_pause_unattended"):
+        assert vendors.vendor_pause_unattended(
+            vendor_id=vendor.pk, now=timezone.now(), watched_since=timezone.now() - timedelta(hours=2)
+        )
+    vendor = vendors.vendor_set_status(actor=owner, vendor=vendor, opening_status="open")
+    with reaches_the_stream("opening_hours_set"):
+        vendors.opening_hours_set(
+            actor=owner, vendor=vendor, openings=[{"weekday": 0, "opens_at": "09:00", "closes_at": "17:00"}]
+        )
+    vendors.opening_hours_set(actor=owner, vendor=vendor, openings=[])
+    with reaches_the_stream("holiday_closure_add"):
+        closure = vendors.holiday_closure_add(
+            actor=owner,
+            vendor=vendor,
+            starts_on=timezone.localdate() + timedelta(days=7),
+            ends_on=timezone.localdate() + timedelta(days=8),
+        )
+    with reaches_the_stream("holiday_closure_remove"):
+        vendors.holiday_closure_remove(actor=owner, closure=closure)
     with reaches_the_stream("vendor_set_active"):
         vendor = vendors.vendor_set_active(actor=admin, vendor=vendor, active=False, reason="audit")
     vendor = vendors.vendor_set_active(actor=admin, vendor=vendor, active=True)
@@ -143,7 +173,7 @@ def test_every_service_writes_reach_the_stream():
     with reaches_the_stream("product_update"):
         product = catalog.product_update(actor=owner, product=product, description="Slow-proved")
     with reaches_the_stream("product_adjust_stock"):
-        product = catalog.product_adjust_stock(actor=owner, product=product, stock=3, reason="count")
+        product = catalog.product_adjust_stock(actor=owner, product=product, stock=3, reason="correction")
     with reaches_the_stream("inventory_alerts_sync"):
         catalog.inventory_alerts_sync(product=product)
     alert = InventoryAlert.objects.filter(product=product).exclude(status="resolved").get()
@@ -168,7 +198,11 @@ def test_every_service_writes_reach_the_stream():
     orders.cart_add_item(user=customer, product=product, quantity=2)
     with reaches_the_stream("order_checkout"):
         (order,) = orders.order_checkout(customer=customer, idempotency_key="checkout-1")
-    for status in ("confirmed", "preparing", "ready", "out_for_delivery", "delivered"):
+    with reaches_the_stream("order_note_add"):
+        orders.order_note_add(actor=owner, order=order, body="Leave it with the neighbour", is_internal=False)
+    with reaches_the_stream("order_accept"):
+        order = orders.order_accept(actor=owner, order=order, prep_minutes=15, expected_status="pending")
+    for status in ("preparing", "ready", "out_for_delivery", "delivered"):
         with reaches_the_stream(f"order_transition to {status}"):
             order = orders.order_transition(actor=owner, order=order, to_status=status)
     with reaches_the_stream("review_create"):
@@ -179,6 +213,23 @@ def test_every_service_writes_reach_the_stream():
     (second,) = orders.order_checkout(customer=customer)
     with reaches_the_stream("order_cancel"):
         orders.order_cancel(actor=customer, order=second, reason="Changed my mind")
+    orders.cart_add_item(user=customer, product=product, quantity=1)
+    (rejected,) = orders.order_checkout(customer=customer)
+    with reaches_the_stream("order_reject"):
+        orders.order_reject(actor=owner, order=rejected, reason_code="too_busy")
+    orders.cart_add_item(user=customer, product=product, quantity=1)
+    (unanswered,) = orders.order_checkout(customer=customer)
+    placed_at = unanswered.created_at
+    with reaches_the_stream("order_acceptance_remind"):
+        assert orders.order_acceptance_remind(
+            order=unanswered, now=placed_at + timedelta(minutes=settings.ORDER_ACCEPT_REMINDER_MINUTES)
+        )
+    with reaches_the_stream("order_acceptance_escalate"):
+        assert orders.order_acceptance_escalate(
+            order=unanswered, now=placed_at + timedelta(minutes=settings.ORDER_ACCEPT_ESCALATE_MINUTES)
+        )
+    with reaches_the_stream("order_acceptance_expire"):
+        assert orders.order_acceptance_expire(order=unanswered, now=unanswered.accept_by)
 
     # support
     with reaches_the_stream("thread_create"):
@@ -196,14 +247,18 @@ def test_every_service_writes_reach_the_stream():
     with reaches_the_stream("conversation_start"):
         conversation = support.conversation_start(customer=customer, vendor=vendor, order=order, body="Hello?")
     with reaches_the_stream("conversation_send_message"):
-        support.conversation_send_message(conversation=conversation, sender=owner, body="Hi! How can we help?")
+        support.conversation_send_message(
+            conversation=conversation, sender=owner, body="Hi! How can we help?", attachments=[factories.image_upload()]
+        )
     with reaches_the_stream("conversation_mark_read"):
         support.conversation_mark_read(conversation=conversation, reader=customer)
 
-    # admin-side account change last: it may end the customer's access
+    # admin-side account changes last: they may end the customer's access
+    with reaches_the_stream("user_set_platform_admin"):
+        accounts.user_set_platform_admin(actor=admin, user=owner, is_admin=True)
     with reaches_the_stream("user_set_suspended"):
         accounts.user_set_suspended(actor=admin, user=customer, suspended=True, reason="fraud check")
 
-    assert Order.objects.filter(customer=customer).count() == 2
+    assert Order.objects.filter(customer=customer).count() == 4
     assert not VendorStaff.objects.filter(user=clerk).exists()
-    assert {event.table for event in Event.objects.all()} == set(TABLES)
+    assert {event.table for event in Event.objects.exclude(table=Event.ACCESS_TABLE)} == set(TABLES)

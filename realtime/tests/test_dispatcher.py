@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 from prometheus_client import REGISTRY
 
-from accounts.services import notification_create
+from accounts.services import api_token_revoke, notification_create
 from realtime import relay
 from realtime.models import Event
 from realtime.policies import PUBLIC, STAFF
@@ -128,6 +128,49 @@ async def test_a_subscriber_in_several_groups_gets_each_event_once_in_seq_order(
     )()
     assert await _drain(subscription, len(owed)) == owed
     await _nothing_more(subscription)
+
+
+def _revoke_tokens_of(user) -> int:
+    """An access change of `user`; returns its seq."""
+    for token in user.api_tokens.filter(revoked_at__isnull=True):
+        api_token_revoke(token=token)
+    return Event.objects.filter(table=Event.ACCESS_TABLE).order_by("-seq").values_list("seq", flat=True).first()
+
+
+async def test_an_access_event_holds_its_users_subscribers_until_they_regroup():
+    user, _ = await in_db(user_with_token)()
+    bystander, other = await in_db(factories.UserFactory)(), await in_db(factories.UserFactory)()
+    held, _ = await _subscribe(f"user.{user.pk}")
+    untouched, _ = await _subscribe(f"user.{bystander.pk}")
+    access_seq = await in_db(_revoke_tokens_of)(user)
+    assert await _drain(held, 1) == [access_seq]
+    # Until it has read its identity again, the socket might have gained any group: it gets every event.
+    notification = await in_db(notification_create)(user=other, type="system", title="anyone's")
+    seq = await in_db(lambda: Event.objects.get(table="notifications", record__id=notification.pk).seq)()
+    assert await _drain(held, 1) == [seq]
+    await _nothing_more(untouched)
+    process_dispatcher().regroup(held, [f"user.{user.pk}"])
+    await in_db(notification_create)(user=other, type="system", title="still anyone's")
+    await _nothing_more(held)
+
+
+async def test_the_dispatcher_tells_whether_an_access_change_came_after_an_identity_was_read(monkeypatch):
+    monkeypatch.setattr(dispatcher_module, "RECENT_ACCESS_LIMIT", 1)
+    first, _ = await in_db(user_with_token)()
+    second, _ = await in_db(user_with_token)()
+    dispatcher = process_dispatcher()
+    subscription, _ = await _subscribe(f"user.{first.pk}", f"user.{second.pk}")
+    before = dispatcher.last
+    first_seq = await in_db(_revoke_tokens_of)(first)
+    await _drain(subscription, 1)
+    assert dispatcher.access_changed({f"user.{first.pk}", PUBLIC}, after=before)
+    assert not dispatcher.access_changed({f"user.{first.pk}"}, after=first_seq)
+    assert not dispatcher.access_changed({f"user.{second.pk}", PUBLIC}, after=before)
+    await in_db(_revoke_tokens_of)(second)
+    await _drain(subscription, 1)
+    # The first user's change is no longer remembered: an identity read before it may be outdated.
+    assert dispatcher.access_changed({f"user.{first.pk}"}, after=before)
+    assert not dispatcher.access_changed({f"user.{first.pk}"}, after=first_seq)
 
 
 async def test_an_overflowing_subscriber_is_evicted_without_holding_up_the_others(monkeypatch):

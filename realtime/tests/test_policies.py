@@ -6,10 +6,11 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from catalog.models import InventoryAlert, Review
+from orders.models import OrderNote
 from realtime.models import Event
 from realtime.policies import groups_for_user
 from realtime.publication import TABLES, table_for_model
-from support.models import EmailMessage, EmailThread, Message
+from support.models import EmailMessage, EmailThread, Message, MessageAttachment
 from tests import factories
 
 ROLES = ("anonymous", "customer_a", "customer_b", "vendor_a_staff", "vendor_b_staff", "admin")
@@ -47,6 +48,8 @@ def _conversation(world):
 ROWS = {
     "orders": _order,
     "order_items": lambda world: _order(world).items.get(),
+    "order_notes": lambda world: OrderNote.objects.create(order=_order(world), body="For the rider", is_internal=False),
+    "internal_order_notes": lambda world: OrderNote.objects.create(order=_order(world), body="Regular"),
     "products": lambda world: factories.ProductFactory(vendor=world["vendor_a"]),
     "inactive_products": lambda world: factories.ProductFactory(vendor=world["vendor_a"], is_active=False),
     "vendors": lambda world: world["vendor_a"],
@@ -75,6 +78,17 @@ ROWS = {
     "messages": lambda world: Message.objects.create(
         conversation=(conversation := _conversation(world)), sender=conversation.customer, body="Hello"
     ),
+    "message_attachments": lambda world: MessageAttachment.objects.create(
+        message=Message.objects.create(
+            conversation=(conversation := _conversation(world)), sender=conversation.customer, body="See this"
+        ),
+        file="chat/a.png",
+        thumbnail="chat/thumbnails/a.webp",
+        content_type="image/png",
+        size=9,
+        width=4,
+        height=3,
+    ),
 }
 
 EVERYONE = set(ROLES)
@@ -84,6 +98,8 @@ CUSTOMER_A_AND_ADMIN = {"customer_a", "admin"}
 EXPECTED = {
     "orders": A_AND_VENDOR_A,
     "order_items": A_AND_VENDOR_A,
+    "order_notes": A_AND_VENDOR_A,
+    "internal_order_notes": {"vendor_a_staff", "admin"},
     "products": EVERYONE,
     "inactive_products": {"vendor_a_staff", "admin"},
     "vendors": EVERYONE,
@@ -99,6 +115,7 @@ EXPECTED = {
     "email_messages": CUSTOMER_A_AND_ADMIN,
     "conversations": A_AND_VENDOR_A,
     "messages": A_AND_VENDOR_A,
+    "message_attachments": A_AND_VENDOR_A,
 }
 
 
@@ -119,7 +136,7 @@ def test_each_reader_sees_exactly_the_rows_the_policy_allows(world, row_kind):
 
 
 def test_the_matrix_covers_every_published_table():
-    covered = {name.removeprefix("inactive_").removeprefix("external_") for name in ROWS}
+    covered = {name.removeprefix("inactive_").removeprefix("external_").removeprefix("internal_") for name in ROWS}
     assert covered == set(TABLES)
     assert set(EXPECTED) == set(ROWS)
 

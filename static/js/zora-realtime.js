@@ -16,6 +16,8 @@
  *                         what live regions use as their hx-trigger
  *   zora:connection       detail {state: connecting|live|reconnecting|offline, since}
  *   zora:broadcast:<event> for broadcasts on the announcements channel
+ *   zora:presence         detail {topic, state: {key: [meta, ...]}} for the presence topic a page
+ *                         names in <body data-realtime-presence> (e.g. realtime:online)
  * Live regions are never swapped while a form inside them has focus or unsaved
  * edits; they refresh once the person leaves the form.
  */
@@ -76,6 +78,8 @@
       this.reconnectTimer = null;
       this.offlineTimer = null;
       this.joinRefs = {};
+      this.presenceTopic = options.presenceTopic || null;
+      this.presence = {};
     }
 
     start() {
@@ -149,7 +153,40 @@
         payload: { config: { broadcast: { self: true, ack: false }, presence: { key: "", enabled: false },
           postgres_changes: [], private: false } },
       }));
+      if (this.presenceTopic) {
+        const presenceRef = this.nextRef();
+        this.joinRefs[this.presenceTopic] = presenceRef;
+        this.socket.send(JSON.stringify({
+          topic: this.presenceTopic, event: "phx_join", ref: presenceRef, join_ref: presenceRef,
+          payload: { config: { broadcast: { self: false, ack: false }, presence: { key: "", enabled: true },
+            postgres_changes: [], private: false } },
+        }));
+      }
       this.startHeartbeat();
+    }
+
+    /* Phoenix presence: a full state on join, then diffs of joins and leaves, each a key's metas. */
+    applyPresence(event, payload) {
+      const byRef = (metas) => new Map((metas || []).map((meta) => [meta.phx_ref, meta]));
+      if (event === "presence_state") {
+        this.presence = {};
+        Object.keys(payload).forEach((key) => { this.presence[key] = byRef(payload[key].metas); });
+      } else {
+        Object.keys(payload.joins || {}).forEach((key) => {
+          const metas = this.presence[key] || new Map();
+          byRef(payload.joins[key].metas).forEach((meta, ref) => metas.set(ref, meta));
+          this.presence[key] = metas;
+        });
+        Object.keys(payload.leaves || {}).forEach((key) => {
+          const metas = this.presence[key];
+          if (!metas) return;
+          byRef(payload.leaves[key].metas).forEach((meta, ref) => metas.delete(ref));
+          if (!metas.size) delete this.presence[key];
+        });
+      }
+      const state = {};
+      Object.keys(this.presence).forEach((key) => { state[key] = Array.from(this.presence[key].values()); });
+      emit("zora:presence", { topic: this.presenceTopic, state: state });
     }
 
     startHeartbeat() {
@@ -190,6 +227,8 @@
         this.change(payload.data || {});
       } else if (frame.event === "system" && payload.status === "resync_required") {
         this.resync();
+      } else if (frame.topic === this.presenceTopic && (frame.event === "presence_state" || frame.event === "presence_diff")) {
+        this.applyPresence(frame.event, payload);
       } else if (frame.event === "broadcast") {
         emit("zora:broadcast:" + payload.event, payload.payload || {});
       } else if (frame.event === "phx_error" || frame.event === "phx_close") {
@@ -302,7 +341,12 @@
   const url = scheme + "//" + location.host + body.dataset.realtimeUrl + "?vsn=1.0.0&portal=" +
     encodeURIComponent(body.dataset.realtimePortal || "app");
   const since = parseInt(body.dataset.realtimeSeq, 10);
-  const client = new RealtimeClient({ url: url, tables: Array.from(new Set(tables)), since: Number.isNaN(since) ? null : since });
+  const client = new RealtimeClient({
+    url: url,
+    tables: Array.from(new Set(tables)),
+    since: Number.isNaN(since) ? null : since,
+    presenceTopic: body.dataset.realtimePresence || null,
+  });
   window.zoraRealtime = client;
   body.dataset.connection = "connecting";
   client.start();

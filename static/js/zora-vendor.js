@@ -120,7 +120,8 @@
   if (control) {
     control.addEventListener("click", (event) => {
       event.stopPropagation();
-      if (preference() === "on" && audioReady()) {
+      // What the button showed when it was clicked: the pointerdown just before may have woken the audio.
+      if (control.getAttribute("aria-pressed") === "true") {
         localStorage.setItem(SOUND_KEY, "muted");
         updateRinging();
       } else {
@@ -129,9 +130,13 @@
       }
     });
   }
-  // Any click on the page counts as the gesture browsers want before audio may start.
-  document.addEventListener("pointerdown", wakeAudio, { capture: true });
-  document.addEventListener("keydown", wakeAudio, { capture: true });
+  // Any click on the page counts as the gesture browsers want before audio may start
+  // (the sound button decides for itself, from what it showed).
+  function wakeOnGesture(event) {
+    if (event.target !== control) wakeAudio();
+  }
+  document.addEventListener("pointerdown", wakeOnGesture, { capture: true });
+  document.addEventListener("keydown", wakeOnGesture, { capture: true });
   window.addEventListener("storage", (event) => {
     if (event.key === SOUND_KEY) updateRinging();
   });

@@ -1,10 +1,12 @@
 """Shapes of support threads and customer ↔ vendor chat in the mobile API."""
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from catalog.api.serializers import VendorSummarySerializer, public_name
-from support.models import Conversation, EmailMessage, EmailThread, Message
-from support.services import MESSAGE_MAX_LENGTH
+from support.models import Conversation, EmailMessage, EmailThread, Message, MessageAttachment
+from support.selectors import Side
+from support.services import MESSAGE_ATTACHMENTS_MAX, MESSAGE_MAX_LENGTH
 from zora.api import BIGINT_MAX
 
 
@@ -60,9 +62,17 @@ class ConversationSerializer(serializers.ModelSerializer):
 
 class ConversationQuerySerializer(serializers.Serializer):
     side = serializers.ChoiceField(
-        choices=[("customer", "customer"), ("vendor", "vendor")],
-        default="customer",
+        choices=Side.choices,
+        default=Side.CUSTOMER,
         help_text="`customer`: my conversations with shops; `vendor`: my shop's conversations with customers.",
+    )
+    q = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=200,
+        help_text="Words to search for in the customer's name, the subject, the order number and the messages; "
+        "each word must appear somewhere, matched from its start.",
     )
 
 
@@ -73,13 +83,54 @@ class ConversationInputSerializer(serializers.Serializer):
     body = serializers.CharField(required=False, max_length=MESSAGE_MAX_LENGTH)
 
 
+class ChatMessageInputSerializer(serializers.Serializer):
+    body = serializers.CharField(required=False, default="", allow_blank=True, max_length=MESSAGE_MAX_LENGTH)
+    attachments = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        help_text=f"Up to {MESSAGE_ATTACHMENTS_MAX} images (JPEG, PNG, WebP or GIF), sent as multipart form data. "
+        "A message needs a body, an image, or both.",
+    )
+
+
+class AttachmentSize:
+    ORIGINAL = "original"
+    THUMBNAIL = "thumbnail"
+    choices = [(ORIGINAL, ORIGINAL), (THUMBNAIL, THUMBNAIL)]
+
+
+class ChatAttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="The image; fetched with the same sign-in as the API.")
+    thumbnail_url = serializers.SerializerMethodField(help_text="A WebP at most 320 pixels on its long side.")
+
+    class Meta:
+        model = MessageAttachment
+        fields = ["id", "content_type", "size", "width", "height", "url", "thumbnail_url"]
+
+    def _url(self, attachment, size: str) -> str:
+        path = reverse("message-attachment", kwargs={"pk": attachment.pk})
+        return self.context["request"].build_absolute_uri(f"{path}?size={size}")
+
+    def get_url(self, attachment) -> str:
+        return self._url(attachment, AttachmentSize.ORIGINAL)
+
+    def get_thumbnail_url(self, attachment) -> str:
+        return self._url(attachment, AttachmentSize.THUMBNAIL)
+
+
+class AttachmentQuerySerializer(serializers.Serializer):
+    size = serializers.ChoiceField(choices=AttachmentSize.choices, default=AttachmentSize.ORIGINAL)
+
+
 class ChatMessageSerializer(serializers.ModelSerializer):
     sender = PersonSerializer()
     mine = serializers.SerializerMethodField()
+    attachments = ChatAttachmentSerializer(many=True)
 
     class Meta:
         model = Message
-        fields = ["id", "sender", "mine", "body", "read_at", "created_at"]
+        fields = ["id", "sender", "mine", "body", "attachments", "read_at", "created_at"]
 
     def get_mine(self, message) -> bool:
         return message.sender_id == self.context["request"].user.pk

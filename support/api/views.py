@@ -1,17 +1,23 @@
 """Support threads (customer ↔ Zora) and chat (customer ↔ shop)."""
 
 from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.parsers import JSONParser, MultiPartParser
 
 from orders.models import Order
 from support import selectors, services
+from support.downloads import attachment_response
 from support.models import Conversation, EmailMessage
 from vendors.access import user_vendor
 from vendors.models import Vendor
 from zora.api import ApiView, MarkedReadSerializer, error_responses, object_or_404
 
 from .serializers import (
+    AttachmentQuerySerializer,
+    AttachmentSize,
+    ChatMessageInputSerializer,
     ChatMessageSerializer,
     ConversationInputSerializer,
     ConversationQuerySerializer,
@@ -113,11 +119,7 @@ class ConversationListView(ApiView):
     )
     def get(self, request):
         query = self.validated_query(ConversationQuerySerializer)
-        if query["side"] == "vendor":
-            conversations = selectors.conversation_list_for_vendor_staff(user=request.user)
-        else:
-            conversations = selectors.conversation_list_for_customer(customer=request.user)
-        return self.render_page(conversations)
+        return self.render_page(selectors.conversation_search(user=request.user, query=query["q"], side=query["side"]))
 
     @extend_schema(
         operation_id="conversations_create",
@@ -143,6 +145,7 @@ class ConversationListView(ApiView):
 
 class ConversationMessagesView(ApiView):
     serializer_class = ChatMessageSerializer
+    parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(
         operation_id="conversations_messages_list",
@@ -150,17 +153,20 @@ class ConversationMessagesView(ApiView):
     )
     def get(self, request, pk):
         conversation = _visible_conversation(request.user, pk)
-        return self.render_page(conversation.messages.select_related("sender"))
+        return self.render_page(selectors.conversation_messages(conversation=conversation))
 
     @extend_schema(
         operation_id="conversations_messages_create",
-        request=MessageInputSerializer,
+        summary="Send a message: text, images (multipart), or both",
+        request=ChatMessageInputSerializer,
         responses={201: ChatMessageSerializer, **WRITE_ERRORS},
     )
     def post(self, request, pk):
         conversation = _visible_conversation(request.user, pk)
-        data = self.validated(MessageInputSerializer, request.data)
-        message = services.conversation_send_message(conversation=conversation, sender=request.user, body=data["body"])
+        data = self.validated(ChatMessageInputSerializer, request.data)
+        message = services.conversation_send_message(
+            conversation=conversation, sender=request.user, body=data["body"], attachments=data["attachments"]
+        )
         return self.render(message, status_code=status.HTTP_201_CREATED)
 
 
@@ -177,3 +183,26 @@ class ConversationReadView(ApiView):
         conversation = _visible_conversation(request.user, pk)
         marked = services.conversation_mark_read(conversation=conversation, reader=request.user)
         return self.render({"marked": marked})
+
+
+class MessageAttachmentView(ApiView):
+    """Chat images are private: the conversation's customer, the shop's team and platform admins only."""
+
+    serializer_class = AttachmentQuerySerializer
+
+    def perform_content_negotiation(self, request, force=False):
+        # Whatever image type the client accepts, it gets the stored one; refusals are JSON like the rest.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        operation_id="message_attachments_retrieve",
+        summary="An image sent in a chat, or its thumbnail",
+        parameters=[AttachmentQuerySerializer],
+        responses={(200, "image/*"): OpenApiTypes.BINARY, **error_responses(400, 401, 404)},
+    )
+    def get(self, request, pk):
+        query = self.validated_query(AttachmentQuerySerializer)
+        attachment = object_or_404(
+            selectors.attachments_visible_to(user=request.user), pk=pk, message="No such image.", field="attachment"
+        )
+        return attachment_response(attachment, thumbnail=query["size"] == AttachmentSize.THUMBNAIL)

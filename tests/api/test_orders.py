@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import api_token_create
 from orders.models import CartItem, Checkout, Order
+from orders.services import order_accept, order_note_add, order_reject
 from tests import factories
 from tests.api.conftest import assert_error
 
@@ -232,3 +233,35 @@ def test_checkout_flow_end_to_end(api, vendor_api, vendor, product):
     assert api.get("/api/v1/notifications").json()["unread_count"] == 5
     review = api.post("/api/v1/reviews", {"order": placed["id"], "rating": 5}, format="json")
     assert review.status_code == 201
+
+
+def test_the_customer_sees_the_deadline_the_estimate_and_only_the_notes_meant_for_them(
+    customer_api, customer, vendor, product
+):
+    add(customer_api, product, 1)
+    placed = checkout(customer_api, "estimate-1").json()["orders"][0]
+    assert placed["accept_by"] and placed["estimated_ready_at"] is None and placed["notes_for_customer"] == []
+
+    order = Order.objects.get(pk=placed["id"])
+    order_accept(actor=vendor.owner, order=order, prep_minutes=25)
+    order_note_add(actor=vendor.owner, order=order, body="Regular customer", is_internal=True)
+    order_note_add(actor=vendor.owner, order=order, body="Your bread is in the oven", is_internal=False)
+
+    seen = customer_api.get(f"/api/v1/orders/{order.pk}").json()
+    order.refresh_from_db()
+    assert seen["status"] == "confirmed"
+    assert seen["prep_minutes"] == 25
+    assert seen["estimated_ready_at"] == order.estimated_ready_at.isoformat().replace("+00:00", "Z")
+    assert [note["body"] for note in seen["notes_for_customer"]] == ["Your bread is in the oven"]
+    assert "Regular customer" not in str(customer_api.get("/api/v1/orders").json())
+
+
+def test_a_rejected_order_tells_the_customer_why(customer_api, customer, vendor):
+    order = factories.OrderFactory(customer=customer, vendor=vendor)
+    order_reject(actor=vendor.owner, order=order, reason_code="too_busy", reason_text="Back tomorrow")
+    seen = customer_api.get(f"/api/v1/orders/{order.pk}").json()
+    assert (seen["status"], seen["cancel_reason_code"], seen["cancel_reason"]) == (
+        "cancelled",
+        "too_busy",
+        "The shop is too busy: Back tomorrow",
+    )

@@ -23,10 +23,6 @@ from accounts.models import User
 from tests.live.plugin import _require_real_services, _server_env
 from tests.live.servers import LiveServer
 
-# Playwright's sync API runs an event loop in this thread; the tests' own ORM set-up is
-# ordinary blocking code that never shares that loop.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DEMO_LOGINS = ("vendor@zora.test", "customer@zora.test", "applicant@zora.test", "admin@zora.test")
@@ -59,14 +55,21 @@ def portal_server(demo_world):
     server.close()
 
 
-@pytest.fixture(scope="session")
-def chromium():
+@pytest.fixture(scope="module")
+def chromium(django_db_setup):
+    """One browser per module, stopped with it: Playwright's sync API runs an event loop in this
+    thread while it lives, which later async tests must not find running. Meanwhile the tests'
+    own ORM calls are ordinary blocking code that never shares that loop."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield browser
-        browser.close()
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 class Browsers:

@@ -2,17 +2,35 @@
 
 from decimal import Decimal
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.api.serializers import RatingSerializer
+from catalog.api.serializers import MediaUrlField, RatingSerializer
 from vendors.models import Vendor, VendorApplication, VendorApplicationStatusHistory
+from vendors.selectors import OpenState, vendor_open_state
 from zora.api import coordinate_field
 
 
 class VendorSerializer(serializers.ModelSerializer):
     rating = RatingSerializer(source="*")
     distance_km = serializers.SerializerMethodField(help_text="Only when the list was asked for with lat and lng.")
+    logo = MediaUrlField(source="logo_url", allow_null=True, read_only=True)
+    opening_status = serializers.ChoiceField(
+        choices=Vendor.OpeningStatus.choices,
+        read_only=True,
+        help_text="Set by the shop: open, busy (prep takes busy_extra_minutes longer) or closed (paused, "
+        "until paused_until when set). Whether it takes orders now is is_open_now.",
+    )
+    is_open_now = serializers.SerializerMethodField(
+        help_text="Takes orders now: active, not paused, within its opening hours and not on a holiday."
+    )
+    closed_reason = serializers.SerializerMethodField(
+        help_text="Why it is not open now, e.g. 'Closed until 09:00'; empty when open."
+    )
+    opens_next = serializers.SerializerMethodField(
+        help_text="When a closed shop opens again; null when open now or when nobody knows yet."
+    )
 
     class Meta:
         model = Vendor
@@ -25,7 +43,13 @@ class VendorSerializer(serializers.ModelSerializer):
             "lat",
             "lng",
             "delivery_radius_km",
+            "logo",
             "opening_status",
+            "busy_extra_minutes",
+            "paused_until",
+            "is_open_now",
+            "closed_reason",
+            "opens_next",
             "rating",
             "distance_km",
         ]
@@ -34,6 +58,26 @@ class VendorSerializer(serializers.ModelSerializer):
     def get_distance_km(self, vendor):
         distance = getattr(vendor, "distance_km", None)
         return None if distance is None else round(distance, 3)
+
+    def _open_state(self, vendor) -> OpenState:
+        """Worked out once per shop and response, at one moment for the whole response."""
+        states = self.context.setdefault("open_states", {})
+        if vendor.pk not in states:
+            states[vendor.pk] = vendor_open_state(vendor=vendor, at=self.context.setdefault("now", timezone.now()))
+        return states[vendor.pk]
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_is_open_now(self, vendor):
+        return self._open_state(vendor).is_open
+
+    @extend_schema_field(serializers.CharField())
+    def get_closed_reason(self, vendor):
+        return self._open_state(vendor).reason
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_opens_next(self, vendor):
+        opens_next = self._open_state(vendor).opens_next
+        return None if opens_next is None else serializers.DateTimeField().to_representation(opens_next)
 
 
 class VendorQuerySerializer(serializers.Serializer):

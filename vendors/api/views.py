@@ -32,7 +32,7 @@ class VendorListView(ApiView):
     )
     def get(self, request):
         query = self.validated_query(VendorQuerySerializer)
-        vendors = Vendor.objects.filter(is_active=True)
+        vendors = selectors.vendors_with_schedule(Vendor.objects.filter(is_active=True))
         if "lat" in query:
             vendors = vendors_near(
                 vendors,
@@ -49,7 +49,8 @@ class VendorDetailView(ApiView):
 
     @extend_schema(operation_id="vendors_retrieve", responses={200: VendorSerializer, **error_responses(401, 404)})
     def get(self, request, slug):
-        return self.render(object_or_404(Vendor.objects.filter(is_active=True), slug=slug, message="No such vendor."))
+        vendors = selectors.vendors_with_schedule(Vendor.objects.filter(is_active=True))
+        return self.render(object_or_404(vendors, slug=slug, message="No such vendor."))
 
 
 class VendorApplicationCreateView(ApiView):

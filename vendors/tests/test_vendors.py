@@ -1,10 +1,13 @@
 from decimal import Decimal
 
 import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import AdminActivityLog, Notification
 from catalog.models import Review
 from orders.models import Order
+from realtime.models import Event
 from tests import factories
 from vendors import access, services
 from vendors.models import VendorStaff
@@ -21,16 +24,23 @@ def clerk(vendor):
 # Updating a vendor -----------------------------------------------------------------------------
 
 
-def test_staff_update_their_vendor_without_a_log_entry(vendor, clerk):
+def test_the_owner_updates_the_profile_without_a_log_entry(vendor):
     updated = services.vendor_update(
-        actor=clerk, vendor=vendor, opening_status="busy", delivery_radius_km="7.5", lat=51.6, lng="-0.2"
+        actor=vendor.owner, vendor=vendor, delivery_radius_km="7.5", lat=51.6, lng="-0.2", description="Fresh"
     )
 
     vendor.refresh_from_db()
-    assert (vendor.opening_status, vendor.delivery_radius_km) == ("busy", Decimal("7.50"))
+    assert (vendor.delivery_radius_km, vendor.description) == (Decimal("7.50"), "Fresh")
     assert (vendor.lat, vendor.lng) == (Decimal("51.600000"), Decimal("-0.200000"))
-    assert updated.opening_status == "busy"
+    assert updated.delivery_radius_km == Decimal("7.50")
     assert not AdminActivityLog.objects.exists()
+
+
+def test_staff_run_the_day_but_do_not_change_the_profile(vendor, clerk, nothing_written):
+    with nothing_written(), pytest.raises(RuleViolation) as refusal:
+        services.vendor_update(actor=clerk, vendor=vendor, name="Clerk's shop")
+
+    assert (refusal.value.code, refusal.value.field) == ("owner_only", "vendor")
 
 
 def test_admin_update_is_logged(vendor, admin_user):
@@ -59,7 +69,7 @@ def test_outsiders_cannot_update(vendor, customer, nothing_written):
         ({"delivery_radius_km": "far"}, "delivery_radius_km"),
         ({"lat": "-90.5"}, "lat"),
         ({"lng": 181}, "lng"),
-        ({"opening_status": "sleeping"}, "opening_status"),
+        ({"opening_status": "busy"}, "opening_status"),
         ({"name": ""}, "name"),
         ({"rating_avg": 5}, "rating_avg"),
         ({"is_active": False}, "is_active"),
@@ -184,3 +194,33 @@ def test_rating_refresh_without_reviews_is_zero(vendor):
 
     vendor.refresh_from_db()
     assert (vendor.rating_avg, vendor.rating_count) == (Decimal("0.00"), 0)
+
+
+# Logo ------------------------------------------------------------------------------------------
+
+
+def test_the_logo_is_a_cleaned_public_image_published_by_its_url(vendor, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.vendor_update(actor=vendor.owner, vendor=vendor, logo=factories.image_upload("My logo.png"))
+    vendor.refresh_from_db()
+    first = vendor.logo.name
+    assert first.startswith("vendors/logos/") and first.endswith(".png")
+    assert vendor.logo_url == f"/media/{first}"
+    assert Event.objects.filter(table="vendors").order_by("-id").first().record["logo"] == vendor.logo_url
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.vendor_update(actor=vendor.owner, vendor=vendor, logo=factories.image_upload("new.jpg", "JPEG"))
+    vendor.refresh_from_db()
+    assert vendor.logo.name.endswith(".jpg")
+    assert not default_storage.exists(first), "the replaced logo is deleted once the change commits"
+
+    services.vendor_update(actor=vendor.owner, vendor=vendor, logo=None)
+    vendor.refresh_from_db()
+    assert not vendor.logo and vendor.logo_url is None
+
+
+def test_a_logo_that_is_not_an_image_is_refused_on_the_logo_field(vendor, nothing_written):
+    text = SimpleUploadedFile("logo.png", b"<svg onload=alert(1)>", content_type="image/png")
+    with nothing_written(), pytest.raises(InvalidInput) as refusal:
+        services.vendor_update(actor=vendor.owner, vendor=vendor, logo=text)
+    assert refusal.value.field == "logo"

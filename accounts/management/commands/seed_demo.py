@@ -20,6 +20,7 @@ from catalog import services as catalog
 from catalog.models import InventoryAlert, Product
 from orders import services as orders
 from orders.models import Order
+from orders.selectors import acceptance_deadline
 from support import services as support
 from support.models import EmailMessage, EmailThread
 from vendors import services as vendors
@@ -176,6 +177,12 @@ ORDERS = [
     (2, [4], Order.Status.DELIVERED),
     (3, [4], Order.Status.READY),
 ]
+# vendor index -> (weekdays, 0 is Monday; opens at; closes at); a day may have several openings.
+SHOP_HOURS = {
+    1: [(range(6), "08:00", "19:00"), ([6], "10:00", "16:00")],
+    2: [(range(5), "07:00", "18:00"), ([5, 6], "08:00", "17:00")],
+    4: [(range(1, 7), "09:00", "14:00"), (range(1, 7), "16:00", "21:00")],
+}
 LIVE_STATUSES = {
     Order.Status.PENDING,
     Order.Status.CONFIRMED,
@@ -271,6 +278,7 @@ class DemoMarketplace:
         self._team_and_opening_status()
         self.customers = [self._customer(spec) for spec in CUSTOMERS]
         placed = [self._place(spec) for spec in ORDERS]
+        self._opening_hours()
         self._backdate(placed)
         self._fill_carts_and_wishlists()
         self._acknowledge_an_alert()
@@ -318,7 +326,33 @@ class DemoMarketplace:
         bakery = self.vendors[0]
         baker = self._register("jamie@zora.test", "Jamie Lee")
         vendors.vendor_staff_add(actor=bakery.owner, vendor=bakery, user=baker)
-        vendors.vendor_update(actor=self.vendors[3].owner, vendor=self.vendors[3], opening_status="busy")
+        vendors.vendor_set_status(
+            actor=self.vendors[3].owner, vendor=self.vendors[3], opening_status="busy", busy_extra_minutes=15
+        )
+
+    def _opening_hours(self):
+        """Set after the demo orders were placed, which a shop outside its hours would refuse. The demo
+        vendor's own shop keeps no hours (always open), so it takes orders whenever the demo runs."""
+        for index, week in SHOP_HOURS.items():
+            vendor = self.vendors[index]
+            openings = [
+                {"weekday": weekday, "opens_at": opens_at, "closes_at": closes_at}
+                for weekdays, opens_at, closes_at in week
+                for weekday in weekdays
+            ]
+            vendors.opening_hours_set(actor=vendor.owner, vendor=vendor, openings=openings)
+        today = timezone.localdate()
+        christmas = today.replace(month=12, day=25)
+        if christmas < today:
+            christmas = christmas.replace(year=today.year + 1)
+        deli = self.vendors[4]
+        vendors.holiday_closure_add(
+            actor=deli.owner,
+            vendor=deli,
+            starts_on=christmas,
+            ends_on=christmas + timedelta(days=1),
+            reason="Christmas and Boxing Day",
+        )
 
     def _customer(self, spec):
         email, name, phone, address, lat, lng = spec
@@ -382,16 +416,20 @@ class DemoMarketplace:
         )
 
     def _backdate(self, placed):
-        """Finished orders spread over the last two weeks, open ones over the last few hours,
-        each with its status history in step."""
+        """Finished orders spread over the last two weeks, open ones over the last few hours and
+        orders waiting for the shop placed a minute or two ago, each with its status history and
+        acceptance deadline in step."""
         now = timezone.now()
         for order in self._all_orders(placed):
-            if order.status in LIVE_STATUSES:
+            if order.status == Order.Status.PENDING:
+                age = timedelta(minutes=self.rng.randint(1, 2))
+            elif order.status in LIVE_STATUSES:
                 age = timedelta(minutes=self.rng.randint(10, 240))
             else:
                 age = timedelta(days=self.rng.uniform(1, 14))
             order.created_at = now - age
-            order.save(update_fields=["created_at"])
+            order.accept_by = acceptance_deadline(placed_at=order.created_at)
+            order.save(update_fields=["created_at", "accept_by"])
             history = list(order.status_history.order_by("id"))
             step = min(timedelta(minutes=15), age / len(history))
             for position, entry in enumerate(history):
