@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Avg, Count, Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -385,6 +386,7 @@ def product_stock_restore_due(*, product, now=None) -> bool:
         vendor=product.vendor,
         type=Notification.Type.STOCK,
         title=f"{product.name} is back in stock ({product.stock})",
+        action_url=reverse("vendor:product-edit", kwargs={"pk": product.pk}),
         data={"product_id": product.pk, "stock": product.stock},
     )
     return True
@@ -497,6 +499,7 @@ def _notify_alert(alert: InventoryAlert, product: Product) -> None:
         vendor=product.vendor,
         type=Notification.Type.STOCK,
         title=alert.message,
+        action_url=reverse("vendor:inventory"),
         data={"alert_id": alert.pk, "product_id": product.pk, "type": alert.type, "severity": alert.severity},
     )
 

@@ -93,6 +93,6 @@ urlpatterns = [
     path("conversations/<id:pk>/read", support.ConversationReadView.as_view(), name="conversation-read"),
     path("message-attachments/<id:pk>", support.MessageAttachmentView.as_view(), name="message-attachment"),
     # Anything else under /api/v1/ answers in the API's error shape.
-    # (?s): a path with a newline in it must get the JSON 404 too, not the HTML one.
-    re_path(r"(?s)^(?P<path>.*)$", endpoint_not_found),
+    # [\s\S], not ".": a path with a newline in it must get the JSON 404 too, not the HTML one.
+    re_path(r"^(?P<path>[\s\S]*)$", endpoint_not_found),
 ]

@@ -135,6 +135,8 @@ def _detail_page(request, order: Order, *, status=200, move_form=None, note_form
         **_status_context(request, order, move_form=move_form, refusal=refusal),
         **_history_context(order),
         "note_form": note_form or OrderNoteForm(auto_id="note-%s"),
+        # While the order is still being made, a missing item can be marked out of stock from here.
+        "open_statuses": (Status.PENDING, Status.CONFIRMED, Status.PREPARING),
     }
     return render(request, DETAIL_PAGE, context, status=status)
 

@@ -415,3 +415,20 @@ def test_the_ticket_is_a_page_of_its_own_for_printing(staff_client, vendor, orde
     for text in (order.number, "2×", "Sourdough loaf", "Priya Patel", "12 Canal Street", "Ring twice", "Nut allergy"):
         assert text in page, text
     assert "Ready by" in page
+
+
+def test_an_item_can_be_marked_out_of_stock_from_the_order_while_it_is_being_made(staff_client, order):
+    page = staff_client.get(f"/vendor/orders/{order.pk}/").content.decode()
+    product = order.items.get().product
+    assert "Mark it out of stock" in page and f"/vendor/products/{product.pk}/out-of-stock/" in page
+    response = staff_client.post(
+        f"/vendor/products/{product.pk}/out-of-stock/", {"until": "indefinitely", "next": f"/vendor/orders/{order.pk}/"}
+    )
+    assert response.status_code == 302 and response["Location"] == f"/vendor/orders/{order.pk}/"
+    product.refresh_from_db()
+    assert product.stock == 0
+
+
+def test_a_finished_order_offers_no_stock_change(staff_client, vendor):
+    done = factories.OrderFactory(vendor=vendor, status=Order.Status.DELIVERED)
+    assert "Mark it out of stock" not in staff_client.get(f"/vendor/orders/{done.pk}/").content.decode()
