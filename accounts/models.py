@@ -160,7 +160,16 @@ class AdminActivityLog(models.Model):
         USER = "user"
         OTHER = "other"
 
+    class Role(models.TextChoices):
+        SUPERUSER = "superuser"
+        ADMIN = "admin"
+        USER = "user"
+
     admin = models.ForeignKey(User, on_delete=models.PROTECT, related_name="admin_activity")
+    # Who the admin was when they acted: names change and rights are revoked, the trail must not.
+    # Entries written before these columns existed keep them blank (the table refuses updates).
+    admin_name = models.CharField(max_length=150, blank=True, default="")
+    admin_role = models.CharField(max_length=20, choices=Role.choices, blank=True, default="")
     action = models.CharField(max_length=100)
     category = models.CharField(max_length=20, choices=Category.choices)
     entity_type = models.CharField(max_length=50, blank=True)
@@ -188,3 +197,43 @@ class AdminActivityLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("The admin activity log is immutable: entries cannot be deleted.")
+
+    @property
+    def admin_name_shown(self) -> str:
+        """The name at the time; for entries older than the snapshot, the admin's name today."""
+        return self.admin_name or self.admin.get_full_name()
+
+    @property
+    def admin_role_shown(self) -> str:
+        if self.admin_role:
+            return self.admin_role
+        return f"{role_of(self.admin)} (today)"
+
+
+def role_of(user: User) -> str:
+    if user.is_superuser:
+        return AdminActivityLog.Role.SUPERUSER
+    if user.is_staff:
+        return AdminActivityLog.Role.ADMIN
+    return AdminActivityLog.Role.USER
+
+
+class Announcement(models.Model):
+    """A message the platform team sent to every connected portal page, shown there as a banner."""
+
+    class Level(models.TextChoices):
+        INFO = "info"
+        WARNING = "warning"
+        CRITICAL = "critical"
+
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="announcements")
+    title = models.CharField(max_length=120)
+    message = models.TextField(max_length=1000)
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.INFO)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+
+    def __str__(self):
+        return self.title

@@ -1,4 +1,4 @@
-"""Writes for users, profiles, API tokens, the notification inbox and the admin activity log."""
+"""Writes for users, profiles, API tokens, the notification inbox, the admin activity log and announcements."""
 
 from decimal import Decimal, InvalidOperation
 
@@ -8,9 +8,13 @@ from django.core.validators import URLValidator, validate_email, validate_ipv46_
 from django.db import transaction
 from django.utils import timezone
 
+from realtime.services import broadcast_send
+from realtime.socket.channels import ANNOUNCEMENTS
 from zora.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from zora.versions import ensure_unchanged
 
-from .models import AdminActivityLog, ApiToken, Notification, Profile, User
+from .models import AdminActivityLog, Announcement, ApiToken, Notification, Profile, User, role_of
+from .selectors import user_version
 
 COORDINATE_PLACES = Decimal("0.000001")
 USER_AGENT_MAX_LENGTH = AdminActivityLog._meta.get_field("user_agent").max_length
@@ -140,12 +144,15 @@ def profile_update(*, user: User, **fields) -> Profile:
 
 
 @transaction.atomic
-def user_set_suspended(*, actor: User, user: User, suspended: bool, reason: str = "", request_meta=None) -> User:
+def user_set_suspended(
+    *, actor: User, user: User, suspended: bool, reason: str = "", seen_version=None, request_meta=None
+) -> User:
     """Suspending also revokes every API token, so open app sessions stop working at once."""
     require_platform_admin(actor)
     if user.pk == actor.pk:
         raise RuleViolation("Admins cannot suspend themselves.", code="self_suspension", field="user")
     user = User.objects.select_for_update().get(pk=user.pk)
+    ensure_unchanged(entity=user, seen_version=seen_version, current_version=user_version(user))
     if user.is_suspended != suspended:
         user.is_suspended = suspended
         user.save(update_fields=["is_suspended"])
@@ -164,7 +171,7 @@ def user_set_suspended(*, actor: User, user: User, suspended: bool, reason: str 
 
 
 @transaction.atomic
-def user_set_platform_admin(*, actor: User, user: User, is_admin: bool, request_meta=None) -> User:
+def user_set_platform_admin(*, actor: User, user: User, is_admin: bool, seen_version=None, request_meta=None) -> User:
     """Grants or takes away platform-admin rights (`is_staff`). An admin cannot change their own,
     so the platform is never left without the admin who could undo it. The user's open sockets
     follow at once: the change is captured as an access event (realtime/capture.py)."""
@@ -172,6 +179,7 @@ def user_set_platform_admin(*, actor: User, user: User, is_admin: bool, request_
     if user.pk == actor.pk:
         raise RuleViolation("Admins cannot change their own admin rights.", code="self_admin_change", field="user")
     user = User.objects.select_for_update().get(pk=user.pk)
+    ensure_unchanged(entity=user, seen_version=seen_version, current_version=user_version(user))
     if user.is_staff != is_admin:
         user.is_staff = is_admin
         user.save(update_fields=["is_staff"])
@@ -285,6 +293,8 @@ def activity_log_record(
         entity_id = entity.pk
     return AdminActivityLog.objects.create(
         admin=admin,
+        admin_name=admin.get_full_name(),
+        admin_role=role_of(admin),
         action=action,
         category=category,
         entity_type=entity_type,
@@ -293,3 +303,35 @@ def activity_log_record(
         ip_address=_client_ip(request_meta),
         user_agent=((request_meta or {}).get("user_agent") or "")[:USER_AGENT_MAX_LENGTH],
     )
+
+
+# Announcements --------------------------------------------------------------------------------
+
+ANNOUNCEMENT_EVENT = "announcement"
+
+
+@transaction.atomic
+def announcement_send(*, actor: User, title: str, message: str, level: str, request_meta=None) -> Announcement:
+    """Every connected portal page shows it as a banner. It is broadcast only once the row is
+    committed, so a page never shows an announcement the list does not have."""
+    require_platform_admin(actor)
+    title = validate_required_text(title, field="title", max_length=Announcement._meta.get_field("title").max_length)
+    message = validate_required_text(
+        message, field="message", max_length=Announcement._meta.get_field("message").max_length
+    )
+    validate_choice(level, Announcement.Level.choices, field="level")
+    announcement = Announcement.objects.create(author=actor, title=title, message=message, level=level)
+    activity_log_record(
+        admin=actor,
+        action="announcement.sent",
+        category=AdminActivityLog.Category.OTHER,
+        entity=announcement,
+        details={"title": title, "level": level},
+        request_meta=request_meta,
+    )
+    payload = {"title": title, "message": message, "level": level}
+    # robust: the row is committed by then; a channel layer hiccup must not turn the admin's page into an error.
+    transaction.on_commit(
+        lambda: broadcast_send(topic=ANNOUNCEMENTS, event=ANNOUNCEMENT_EVENT, payload=payload), robust=True
+    )
+    return announcement

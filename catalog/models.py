@@ -38,6 +38,8 @@ class Product(models.Model):
     # (at `out_of_stock_until`, or by hand when that is empty: out of stock indefinitely).
     stock_to_restore = models.PositiveIntegerField(null=True, blank=True)
     out_of_stock_until = models.DateTimeField(null=True, blank=True)
+    # Why the platform team took the product off sale; shown to the shop, never to customers.
+    moderation_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -110,6 +112,7 @@ class StockMovement(models.Model):
         DAMAGED = "damaged", "Damaged or expired"
         SALE = "sale", "Sale"
         CANCELLATION = "cancellation", "Order cancelled"
+        REFUND = "refund", "Order refunded"
         OUT_OF_STOCK_UNTIL = "out_of_stock_until", "Marked out of stock"
         RESTORED = "restored", "Back in stock"
         OTHER = "other", "Other"

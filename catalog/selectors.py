@@ -179,3 +179,17 @@ def review_list_for_vendor_staff(*, vendor: Vendor, about: str = "all") -> Query
 
 def wishlist_for_user(*, user) -> QuerySet[WishlistItem]:
     return WishlistItem.objects.filter(user=user).select_related("product__vendor")
+
+
+def product_search_for_admin(
+    *, search: str = "", vendor_id: int | None = None, state: str = "all"
+) -> QuerySet[Product]:
+    """Every shop's products for moderation, by name or description, one shop or all, active or not."""
+    validate_choice(state, [(name, name) for name in ("all", "active", "inactive")], field="state")
+    products = Product.objects.filter(PRODUCT_STATES[state]).select_related("vendor", "category")
+    if vendor_id is not None:
+        products = products.filter(vendor_id=vendor_id)
+    search = search.strip()
+    if search:
+        products = products.filter(Q(name__icontains=search) | Q(description__icontains=search))
+    return products.order_by("vendor__name", "name", "id")

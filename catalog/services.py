@@ -36,6 +36,7 @@ from vendors.access import user_manages_vendor
 from vendors.services import vendor_rating_refresh
 from zora import uploads
 from zora.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from zora.versions import ensure_unchanged
 
 CENT = Decimal("0.01")
 MAX_PRICE = Decimal("99999999.99")
@@ -64,6 +65,7 @@ MANUAL_STOCK_REASONS = [
 STOCK_NOTE_MAX_LENGTH = StockMovement._meta.get_field("note").max_length
 MAX_PRODUCT_IMAGES = 10
 REPLY_MAX_LENGTH = 2000
+MODERATION_REASON_MAX_LENGTH = 1000
 SEVERITY_RANK = {
     InventoryAlert.Severity.WARNING: 1,
     InventoryAlert.Severity.CRITICAL: 2,
@@ -212,6 +214,9 @@ def product_update(*, actor, product, **fields) -> Product:
     changes = _validated_product_fields(fields)
     logged = {name: str(value) for name, value in changes.items()}
     product = Product.objects.select_for_update().get(pk=product.pk)
+    if changes.get("is_active") and product.moderation_reason:
+        _refuse_reactivation_by_shop(actor, product)
+        product.moderation_reason = ""
     new_stock = changes.pop("stock", product.stock)
     for name, value in changes.items():
         setattr(product, name, value)
@@ -224,6 +229,60 @@ def product_update(*, actor, product, **fields) -> Product:
         if "low_stock_threshold" in changes:
             inventory_alerts_sync(product=product)
     _log_admin_product_change(actor, "product_updated", product, logged)
+    return product
+
+
+def _refuse_reactivation_by_shop(actor, product: Product) -> None:
+    """The platform team's decision to take a product off sale is theirs to undo."""
+    if not actor.is_staff:
+        raise RuleViolation(
+            f"The Zora team took {product.name} off sale: {product.moderation_reason} "
+            "Contact the team to put it back on sale.",
+            code="product_moderated",
+            field="is_active",
+        )
+
+
+@transaction.atomic
+def product_moderate(*, actor, product, active, reason="", seen_version=None, request_meta=None) -> Product:
+    """The platform team taking a product off sale with a reason the shop's team is told, or putting it back.
+
+    The reason stays on the product for the shop to see, and while it is there the shop cannot
+    put the product back on sale itself.
+    """
+    require_platform_admin(actor)
+    active = bool(active)
+    if active:
+        reason = validate_optional_text(reason, field="reason", max_length=MODERATION_REASON_MAX_LENGTH)
+    else:
+        reason = validate_required_text(reason, field="reason", max_length=MODERATION_REASON_MAX_LENGTH)
+    product = Product.objects.select_for_update(of=("self",)).select_related("vendor").get(pk=product.pk)
+    ensure_unchanged(entity=product, seen_version=seen_version)
+    if active and product.is_active:
+        raise Conflict(f"{product.name} is already on sale.", code="already_active", field="active")
+    product.is_active = active
+    product.moderation_reason = "" if active else reason
+    product.save()
+    if active:
+        title, body = f"{product.name} is back on sale", reason or "The Zora team put it back on sale."
+    else:
+        title, body = f"The Zora team took {product.name} off sale", reason
+    notification_create_for_vendor_staff(
+        vendor=product.vendor,
+        type=Notification.Type.SYSTEM,
+        title=title,
+        body=body,
+        action_url=reverse("vendor:product-edit", kwargs={"pk": product.pk}),
+        data={"product_id": product.pk, "is_active": active},
+    )
+    activity_log_record(
+        admin=actor,
+        action="product.reactivated" if active else "product.deactivated",
+        category=AdminActivityLog.Category.PRODUCT,
+        entity=product,
+        details={"reason": reason, "vendor_id": product.vendor_id},
+        request_meta=request_meta,
+    )
     return product
 
 

@@ -5,7 +5,21 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Case, Count, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import validate_choice
@@ -268,3 +282,87 @@ def order_timeline(*, order: Order) -> list[TimelineEntry]:
         for note in order.order_notes.select_related("author").order_by("created_at", "id")
     ]
     return sorted(moves + notes, key=lambda entry: entry.at)
+
+
+# The platform team's view across every shop -----------------------------------------------------
+
+
+def order_search_for_admin(
+    *,
+    status: str | None = None,
+    vendor_id: int | None = None,
+    placed_since: datetime | None = None,
+    placed_before: datetime | None = None,
+    customer: str = "",
+    late: bool = False,
+    now: datetime | None = None,
+) -> QuerySet[Order]:
+    """Every shop's orders, newest first. Late means still pending past its acceptance deadline
+    (the sweep has not rejected it yet, or is behind)."""
+    orders = _filter_status(Order.objects.all(), status or None)
+    if vendor_id is not None:
+        orders = orders.filter(vendor_id=vendor_id)
+    if placed_since is not None:
+        orders = orders.filter(created_at__gte=placed_since)
+    if placed_before is not None:
+        orders = orders.filter(created_at__lt=placed_before)
+    customer = customer.strip()
+    if customer:
+        orders = orders.filter(
+            Q(number__icontains=customer)
+            | Q(customer__full_name__icontains=customer)
+            | Q(customer__email__icontains=customer)
+        )
+    if late:
+        orders = orders.filter(status=Order.Status.PENDING, accept_by__lte=now or timezone.now())
+    return orders.select_related("vendor", "customer").order_by("-created_at", "-id")
+
+
+def order_details_for_admin() -> QuerySet[Order]:
+    """Any order with what its dashboard page shows joined up front."""
+    return Order.objects.select_related("vendor", "customer").prefetch_related(
+        Prefetch("items", queryset=OrderItem.objects.select_related("product").order_by("id"))
+    )
+
+
+@dataclass(frozen=True)
+class VendorOrderHealth:
+    """How a shop has served its customers over a window: what the platform team watches."""
+
+    since: datetime
+    orders: int
+    cancelled: int
+    auto_rejected: int
+    average_acceptance: timedelta | None
+
+    @property
+    def average_acceptance_minutes(self) -> Decimal | None:
+        if self.average_acceptance is None:
+            return None
+        return (Decimal(self.average_acceptance.total_seconds()) / 60).quantize(Decimal("0.1"))
+
+    @property
+    def cancellation_rate(self) -> Decimal | None:
+        """Cancelled or rejected on the shop's side (not at the customer's request) out of every order
+        placed, as a percentage."""
+        if not self.orders:
+            return None
+        return (Decimal(self.cancelled) * 100 / Decimal(self.orders)).quantize(Decimal("0.1"))
+
+
+def vendor_order_health(*, vendor: Vendor, days: int = 30, now: datetime | None = None) -> VendorOrderHealth:
+    since = (now or timezone.now()) - timedelta(days=days)
+    placed = Order.objects.filter(vendor=vendor, created_at__gte=since)
+    figures = placed.aggregate(
+        orders=Count("id"),
+        cancelled=Count(
+            "id",
+            filter=Q(status=Order.Status.CANCELLED) & ~Q(cancel_reason_code=Order.RejectReason.CUSTOMER_REQUEST),
+        ),
+        auto_rejected=Count("id", filter=Q(cancel_reason_code=Order.RejectReason.NOT_ACCEPTED_IN_TIME)),
+        average_acceptance=Avg(
+            ExpressionWrapper(F("accepted_at") - F("created_at"), output_field=DurationField()),
+            filter=Q(accepted_at__isnull=False),
+        ),
+    )
+    return VendorOrderHealth(since=since, **figures)

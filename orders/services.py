@@ -28,6 +28,7 @@ from vendors.access import user_manages_vendor
 from vendors.models import Vendor
 from vendors.selectors import vendor_open_state
 from zora.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from zora.versions import ensure_unchanged
 
 # No 0/O, 1/I/L or U/V look-alikes: numbers are read out over the phone.
 ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
@@ -320,8 +321,8 @@ def _order_line_take(order: Order, product: Product, quantity: int) -> None:
     inventory_alerts_sync(product=product)
 
 
-def _order_restock(order: Order, *, actor) -> None:
-    """Put a cancelled order's items back on the shelf (products locked in id order)."""
+def _order_restock(order: Order, *, actor, reason: str = StockMovement.Reason.CANCELLATION) -> None:
+    """Put a cancelled (or refunded) order's items back on the shelf (products locked in id order)."""
     quantities = {item.product_id: item.quantity for item in order.items.exclude(product=None)}
     for product in Product.objects.select_for_update().filter(pk__in=quantities).order_by("pk"):
         product.stock += quantities[product.pk]
@@ -331,7 +332,7 @@ def _order_restock(order: Order, *, actor) -> None:
             actor=actor,
             delta=quantities[product.pk],
             stock_before=product.stock - quantities[product.pk],
-            reason=StockMovement.Reason.CANCELLATION,
+            reason=reason,
             note=f"Order {order.number}",
         )
         inventory_alerts_sync(product=product)
@@ -366,11 +367,12 @@ def _locked_order(order: Order) -> Order:
     return Order.objects.select_for_update(of=("self",)).select_related("vendor").get(pk=order.pk)
 
 
-def _locked_for_move(*, actor, order: Order, to_status: str, expected_status) -> Order:
-    """The order locked, once this actor may make this move from the status they saw."""
+def _locked_for_move(*, actor, order: Order, to_status: str, expected_status, seen_version=None) -> Order:
+    """The order locked, once this actor may make this move from the status (or version) they saw."""
     order = _locked_order(order)
     if not user_manages_vendor(user=actor, vendor=order.vendor):
         raise NotFound("No such order.", field="order")
+    ensure_unchanged(entity=order, seen_version=seen_version)
     validate_choice(to_status, Order.Status.choices, field="to_status")
     if expected_status is not None and expected_status != order.status:
         raise Conflict(
@@ -392,7 +394,9 @@ def _locked_for_move(*, actor, order: Order, to_status: str, expected_status) ->
     return order
 
 
-def _staff_move(order: Order, to_status: str, *, actor, note: str, reason_code: str = "", request_meta=None) -> Order:
+def _staff_move(
+    order: Order, to_status: str, *, actor, note: str, reason_code: str = "", request_meta=None, logged=None
+) -> Order:
     """Make a move checked by `_locked_for_move`: record it, tell the customer, log an admin's hand."""
     from_status = order.status
     _order_move(order, to_status, actor=actor, note=note, reason_code=reason_code)
@@ -404,17 +408,44 @@ def _staff_move(order: Order, to_status: str, *, actor, note: str, reason_code: 
             action="order_refunded" if refund else "order_status_changed",
             category=AdminActivityLog.Category.REFUND if refund else AdminActivityLog.Category.ORDER,
             entity=order,
-            details={"from": from_status, "to": to_status, "note": note},
+            details={"from": from_status, "to": to_status, "note": note, **(logged or {})},
             request_meta=request_meta,
         )
     return order
 
 
 @transaction.atomic
-def order_transition(*, actor, order, to_status, expected_status=None, note="", request_meta=None) -> Order:
+def order_transition(
+    *, actor, order, to_status, expected_status=None, note="", seen_version=None, request_meta=None
+) -> Order:
     """The vendor's (or an admin's) move along Order.TRANSITIONS."""
-    order = _locked_for_move(actor=actor, order=order, to_status=to_status, expected_status=expected_status)
+    order = _locked_for_move(
+        actor=actor, order=order, to_status=to_status, expected_status=expected_status, seen_version=seen_version
+    )
     return _staff_move(order, to_status, actor=actor, note=(note or "").strip(), request_meta=request_meta)
+
+
+@transaction.atomic
+def order_refund(
+    *, actor, order, reason, restock=False, expected_status=None, seen_version=None, request_meta=None
+) -> Order:
+    """The platform team giving a delivered order's money back. The items go back on the shelf only
+    when asked: a returned sealed jar can be sold again, a spoilt meal cannot."""
+    reason = validate_required_text(reason, field="reason", max_length=REASON_TEXT_MAX_LENGTH)
+    order = _locked_for_move(
+        actor=actor,
+        order=order,
+        to_status=Order.Status.REFUNDED,
+        expected_status=expected_status,
+        seen_version=seen_version,
+    )
+    restock = bool(restock)
+    if restock:
+        _order_restock(order, actor=actor, reason=StockMovement.Reason.REFUND)
+    note = f"{reason} (items put back in stock)" if restock else reason
+    return _staff_move(
+        order, Order.Status.REFUNDED, actor=actor, note=note, request_meta=request_meta, logged={"restock": restock}
+    )
 
 
 def _busy_extra_minutes(vendor: Vendor) -> int:
@@ -450,8 +481,11 @@ def _reason_sentence(reason_code: str, reason_text: str) -> str:
 
 
 @transaction.atomic
-def order_reject(*, actor, order, reason_code, reason_text="", expected_status=None, request_meta=None) -> Order:
-    """The shop turning an order down: rejecting a new one, or cancelling one it accepted, with a reason."""
+def order_reject(
+    *, actor, order, reason_code, reason_text="", expected_status=None, seen_version=None, request_meta=None
+) -> Order:
+    """The shop (or the platform team) turning an order down: rejecting a new one, or cancelling one
+    accepted, with a reason."""
     validate_choice(reason_code, SHOP_REJECT_REASONS, field="reason_code")
     reason_text = validate_optional_text(reason_text, field="reason_text", max_length=REASON_TEXT_MAX_LENGTH)
     if reason_code == Order.RejectReason.OTHER and not reason_text:
@@ -459,7 +493,11 @@ def order_reject(*, actor, order, reason_code, reason_text="", expected_status=N
             "Say why in a few words when the reason is not in the list.", code="required", field="reason_text"
         )
     order = _locked_for_move(
-        actor=actor, order=order, to_status=Order.Status.CANCELLED, expected_status=expected_status
+        actor=actor,
+        order=order,
+        to_status=Order.Status.CANCELLED,
+        expected_status=expected_status,
+        seen_version=seen_version,
     )
     note = _reason_sentence(reason_code, reason_text)
     return _staff_move(

@@ -329,6 +329,13 @@ _TABLE_LIST = [
         lambda record, message: _customer_if_any_and_staff(message.thread.customer_id),
     ),
     PublishedTable(
+        "email_thread_notes",
+        "support.ThreadNote",
+        ("id", "thread_id", "author_id", "body", "created_at"),
+        # The team's notes to each other: never the customer's.
+        lambda record, note: {STAFF},
+    ),
+    PublishedTable(
         "conversations",
         "support.Conversation",
         ("id", "customer_id", "vendor_id", "order_id", "subject", "last_message_at", "created_at", "updated_at"),

@@ -1,12 +1,16 @@
-"""Writes to the event stream's own tables (the outbox is written by capture and the relay)."""
+"""Writes to the event stream's own tables (the outbox is written by capture and the relay), and server broadcasts."""
 
 from datetime import timedelta
 
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from realtime.layer_loop import run_on_layer_loop
 from realtime.models import Event, EventGroup
+from realtime.protocol.framing import dumps
+from realtime.socket.channels import check_topic, topic_group
 
 PRUNE_BATCH = 10_000
 
@@ -45,3 +49,20 @@ def events_prune(*, now=None) -> int:
             EventGroup.objects.filter(seq__lte=upto).delete()
             count, _ = Event.objects.filter(seq__lte=upto).delete()
         deleted += count
+
+
+def broadcast_send(*, topic: str, event: str, payload: dict) -> None:
+    """A broadcast from the server itself, as if a member had sent it: it goes to the topic's
+    channel-layer group, so every socket joined to the topic on every process receives it."""
+    check_topic(topic)
+    message = {
+        "type": "realtime.broadcast",
+        "topic": topic,
+        # No socket has this name, so every member receives it, whatever its `self` setting.
+        "sender": "",
+        "event": event,
+        "payload_json": dumps(payload),
+        "payload_bytes": None,
+        "meta": "",
+    }
+    run_on_layer_loop(get_channel_layer().group_send, topic_group(topic), message)

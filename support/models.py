@@ -79,15 +79,40 @@ class EmailMessage(models.Model):
     from_email = models.EmailField()
     to_email = models.EmailField(blank=True)
     body = models.TextField()
+    message_id = models.CharField(
+        max_length=255, blank=True, help_text="The mail's Message-ID header, with its angle brackets."
+    )
+    in_reply_to = models.CharField(max_length=255, blank=True, help_text="The Message-ID this mail answered.")
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["thread", "created_at"])]
+        constraints = [
+            # A mail delivered twice (mailbox retries) is stored once; messages written in the app have none.
+            models.UniqueConstraint(
+                fields=["message_id"], condition=~models.Q(message_id=""), name="email_message_id_unique"
+            )
+        ]
 
     def __str__(self):
         return f"{self.direction} from {self.from_email}"
+
+
+class ThreadNote(models.Model):
+    """A note the support team leaves on a thread for each other: never emailed, never shown to the customer."""
+
+    thread = models.ForeignKey(EmailThread, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.body[:40]
 
 
 class EmailTemplate(models.Model):

@@ -1,15 +1,29 @@
 """Reads for the support inbox and customer ↔ vendor conversations."""
 
 import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorExact
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from accounts.models import User
 from vendors.access import user_vendor
 
-from .models import SEARCH_CONFIG, Conversation, EmailThread, Message, MessageAttachment, message_search_document
+from .models import (
+    SEARCH_CONFIG,
+    Conversation,
+    EmailMessage,
+    EmailTemplate,
+    EmailThread,
+    Message,
+    MessageAttachment,
+    ThreadNote,
+    message_search_document,
+)
 
 # A conversation aggregated for its unread count loses the model's ordering; a new one has no message yet.
 LATEST_FIRST = (F("last_message_at").desc(nulls_last=True), "-id")
@@ -30,20 +44,114 @@ def thread_list_for_customer(*, customer: User) -> QuerySet[EmailThread]:
 
 
 def thread_list_for_admin(
-    *, status: str | None = None, priority: str | None = None, assignee: User | None = None, search: str = ""
+    *,
+    status: str | None = None,
+    priority: str | None = None,
+    assignee: User | None = None,
+    unassigned: bool = False,
+    search: str = "",
 ) -> QuerySet[EmailThread]:
-    threads = EmailThread.objects.select_related("customer", "assignee", "order")
+    """Each with `first_response_at`: when the team first replied, None while nobody has."""
+    threads = EmailThread.objects.select_related("customer", "assignee", "order").annotate(
+        first_response_at=Min("messages__created_at", filter=Q(messages__direction=EmailMessage.Direction.OUTBOUND))
+    )
     if status:
         threads = threads.filter(status=status)
     if priority:
         threads = threads.filter(priority=priority)
     if assignee is not None:
         threads = threads.filter(assignee=assignee)
+    if unassigned:
+        threads = threads.filter(assignee__isnull=True)
     if search:
         threads = threads.filter(
             Q(subject__icontains=search) | Q(external_email__icontains=search) | Q(customer__email__icontains=search)
         )
     return threads
+
+
+class ResponseState:
+    ON_TIME = "on_time"
+    DUE_SOON = "due_soon"
+    BREACHED = "breached"
+    ANSWERED = "answered"
+    ANSWERED_LATE = "answered_late"
+
+
+# "Due soon" is the last quarter of the time a priority allows to the first reply.
+DUE_SOON_SHARE = 0.25
+WAITING_STATUSES = {EmailThread.Status.OPEN, EmailThread.Status.PENDING}
+
+
+@dataclass(frozen=True)
+class FirstResponse:
+    due_at: datetime
+    state: str
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.state in (ResponseState.DUE_SOON, ResponseState.BREACHED)
+
+
+def first_response(thread: EmailThread, now: datetime | None = None) -> FirstResponse | None:
+    """The first-response target of a thread annotated by `thread_list_for_admin`; None for spam, and
+    for threads closed without a reply (nobody is waiting)."""
+    allowed = timedelta(hours=settings.SUPPORT_FIRST_RESPONSE_HOURS[thread.priority])
+    due_at = thread.created_at + allowed
+    answered_at = thread.first_response_at
+    if answered_at is not None:
+        return FirstResponse(due_at, ResponseState.ANSWERED if answered_at <= due_at else ResponseState.ANSWERED_LATE)
+    if thread.status not in WAITING_STATUSES:
+        return None
+    now = now or timezone.now()
+    if now > due_at:
+        return FirstResponse(due_at, ResponseState.BREACHED)
+    if due_at - now <= allowed * DUE_SOON_SHARE:
+        return FirstResponse(due_at, ResponseState.DUE_SOON)
+    return FirstResponse(due_at, ResponseState.ON_TIME)
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    """One line of a thread as the team sees it: a message either way, or an internal note."""
+
+    at: datetime
+    kind: str  # "inbound", "outbound" or "note"
+    author: str
+    body: str
+    address: str = ""
+
+
+def thread_timeline(*, thread: EmailThread) -> list[ThreadEntry]:
+    entries = [
+        ThreadEntry(
+            message.created_at,
+            message.direction,
+            message.sender.get_full_name() if message.sender else message.from_email,
+            message.body,
+            message.from_email if message.direction == EmailMessage.Direction.INBOUND else message.to_email,
+        )
+        for message in thread.messages.select_related("sender")
+    ]
+    entries += [
+        ThreadEntry(note.created_at, "note", note.author.get_full_name() if note.author else "Zora", note.body)
+        for note in ThreadNote.objects.filter(thread=thread).select_related("author")
+    ]
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+PLACEHOLDER = re.compile(r"\{(customer_name|order_number|admin_name)\}")
+
+
+def template_filled(*, template: EmailTemplate, thread: EmailThread, admin: User) -> str:
+    """The quick reply's body for this thread; a placeholder with nothing to fill is left visible to edit."""
+    customer = thread.customer
+    values = {
+        "customer_name": (customer.get_full_name() if customer else "") or "there",
+        "order_number": thread.order.number if thread.order_id else "",
+        "admin_name": admin.get_full_name(),
+    }
+    return PLACEHOLDER.sub(lambda match: values[match[1]] or match[0], template.body)
 
 
 def conversation_list_for_customer(*, customer: User) -> QuerySet[Conversation]:

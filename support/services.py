@@ -3,9 +3,11 @@ customer ↔ vendor conversations."""
 
 from collections.abc import Sequence
 from contextlib import contextmanager
+from functools import partial
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -24,8 +26,10 @@ from accounts.services import (
 from vendors.models import Vendor, VendorStaff
 from zora.errors import Conflict, InvalidInput, NotFound
 from zora.uploads import clean_image, make_thumbnail
+from zora.versions import ensure_unchanged
 
-from .models import Conversation, EmailMessage, EmailTemplate, EmailThread, Message, MessageAttachment
+from . import mail
+from .models import Conversation, EmailMessage, EmailTemplate, EmailThread, Message, MessageAttachment, ThreadNote
 
 MESSAGE_MAX_LENGTH = 5000
 MESSAGE_ATTACHMENTS_MAX = 4
@@ -50,6 +54,8 @@ def thread_create(
     external_email: str = "",
     order=None,
     priority: str = EmailThread.Priority.NORMAL,
+    from_email: str = "",
+    message_id: str = "",
 ) -> EmailThread:
     subject = validate_required_text(subject, field="subject", max_length=250)
     validate_choice(priority, EmailThread.Priority.choices, field="priority")
@@ -65,7 +71,14 @@ def thread_create(
     thread = EmailThread.objects.create(
         customer=customer, external_email=external_email, subject=subject, priority=priority, order=order
     )
-    thread_add_message(thread=thread, direction=EmailMessage.Direction.INBOUND, body=body, sender=customer)
+    thread_add_message(
+        thread=thread,
+        direction=EmailMessage.Direction.INBOUND,
+        body=body,
+        sender=customer,
+        from_email=from_email,
+        message_id=message_id,
+    )
     thread.refresh_from_db()
     return thread
 
@@ -84,18 +97,48 @@ def _inbound_from_email(thread: EmailThread, sender: User | None, from_email: st
     raise InvalidInput("from_email is required.", code="required", field="from_email")
 
 
+def _thread_message_ids(thread: EmailThread) -> list[str]:
+    """The thread's mails so far, oldest first: a reply's References."""
+    return list(thread.messages.exclude(message_id="").values_list("message_id", flat=True))
+
+
+def _send_reply(message_pk: int) -> None:
+    message = EmailMessage.objects.select_related("thread").get(pk=message_pk)
+    earlier = [known for known in _thread_message_ids(message.thread) if known != message.message_id]
+    mail.send_quietly(
+        mail.reply_mail(
+            subject=message.thread.subject,
+            body=message.body,
+            to_email=message.to_email,
+            message_id=message.message_id,
+            references=earlier,
+        )
+    )
+
+
 @transaction.atomic
 def thread_add_message(
-    *, thread: EmailThread, direction: str, body: str, sender: User | None = None, from_email: str = ""
+    *,
+    thread: EmailThread,
+    direction: str,
+    body: str,
+    sender: User | None = None,
+    from_email: str = "",
+    message_id: str = "",
+    in_reply_to: str = "",
+    seen_version: str | None = None,
+    request_meta=None,
 ) -> EmailMessage:
     """Keeps the thread's counters in step under a row lock, so concurrent messages never lose a count.
-    A customer writing again reopens a pending or closed thread; spam stays spam."""
+    A customer writing again reopens a pending or closed thread; spam stays spam. A reply (outbound)
+    is emailed to the customer once it commits, threaded on the thread's earlier mails."""
     validate_choice(direction, EmailMessage.Direction.choices, field="direction")
     body = validate_required_text(body, field="body")
     inbound = direction == EmailMessage.Direction.INBOUND
     if not inbound:
         require_platform_admin(sender)
     thread = EmailThread.objects.select_for_update(of=("self",)).select_related("customer").get(pk=thread.pk)
+    ensure_unchanged(entity=thread, seen_version=seen_version)
     if inbound:
         message = EmailMessage.objects.create(
             thread=thread,
@@ -103,6 +146,8 @@ def thread_add_message(
             sender=sender,
             from_email=_inbound_from_email(thread, sender, from_email),
             body=body,
+            message_id=message_id,
+            in_reply_to=in_reply_to,
         )
         thread.unread_count += 1
         if thread.status in REOPENED_BY_CUSTOMER:
@@ -115,7 +160,18 @@ def thread_add_message(
             from_email=validate_email_address(from_email, field="from_email") if from_email else sender.email,
             to_email=thread.customer.email if thread.customer_id else thread.external_email,
             body=body,
+            message_id=mail.new_message_id(),
+            in_reply_to=next(reversed(_thread_message_ids(thread)), ""),
         )
+        activity_log_record(
+            admin=sender,
+            action="support.replied",
+            category=AdminActivityLog.Category.CUSTOMER,
+            entity=thread,
+            details={"message": message.pk},
+            request_meta=request_meta,
+        )
+        transaction.on_commit(partial(_send_reply, message.pk))
         if thread.customer_id:
             notification_create(
                 user=thread.customer,
@@ -130,9 +186,84 @@ def thread_add_message(
     return message
 
 
+def _thread_for_mail(inbound: mail.InboundMail) -> EmailThread | None:
+    """The thread a mail answers: by the Message-IDs it names, else the sender's latest thread
+    with the same subject (mail programs that drop the headers)."""
+    referenced = inbound.referenced_ids
+    if referenced:
+        known = (
+            EmailMessage.objects.filter(message_id__in=referenced).select_related("thread").order_by("-created_at")
+        ).first()
+        if known is not None:
+            return known.thread
+    same_sender = Q(external_email__iexact=inbound.from_email) | Q(customer__email__iexact=inbound.from_email)
+    return EmailThread.objects.filter(same_sender, subject__iexact=inbound.subject).first()
+
+
+@transaction.atomic
+def thread_receive_email(*, raw: bytes) -> EmailMessage:
+    """A mail to the support address, raw RFC 822: lands in the thread it answers (re-opening it
+    when closed) or opens a new one, from the customer whose account has the sender's address.
+    The same mail delivered twice is stored once."""
+    inbound = mail.parse_inbound(raw)
+    if inbound.message_id:
+        already = EmailMessage.objects.filter(message_id=inbound.message_id).first()
+        if already is not None:
+            return already
+    customer = User.objects.filter(email__iexact=inbound.from_email, is_active=True).first()
+    thread = _thread_for_mail(inbound)
+    if thread is None:
+        thread = thread_create(
+            subject=inbound.subject[:250],
+            body=inbound.body,
+            customer=customer,
+            external_email="" if customer else inbound.from_email,
+            from_email=inbound.from_email,
+            message_id=inbound.message_id,
+        )
+        return thread.messages.get()
+    return thread_add_message(
+        thread=thread,
+        direction=EmailMessage.Direction.INBOUND,
+        body=inbound.body,
+        sender=customer if customer is not None and customer.pk == thread.customer_id else None,
+        from_email=inbound.from_email,
+        message_id=inbound.message_id,
+        in_reply_to=inbound.in_reply_to,
+    )
+
+
+@transaction.atomic
+def thread_note_add(
+    *, actor: User, thread: EmailThread, body: str, seen_version: str | None = None, request_meta=None
+) -> ThreadNote:
+    """For the team only: never emailed, never in the customer's API or socket."""
+    require_platform_admin(actor)
+    body = validate_required_text(body, field="body", max_length=MESSAGE_MAX_LENGTH)
+    thread = EmailThread.objects.select_for_update().get(pk=thread.pk)
+    ensure_unchanged(entity=thread, seen_version=seen_version)
+    note = ThreadNote.objects.create(thread=thread, author=actor, body=body)
+    activity_log_record(
+        admin=actor,
+        action="support.note_added",
+        category=AdminActivityLog.Category.CUSTOMER,
+        entity=thread,
+        details={"note": note.pk},
+        request_meta=request_meta,
+    )
+    return note
+
+
 @transaction.atomic
 def thread_update(
-    *, actor: User, thread: EmailThread, status=None, priority=None, assignee=..., request_meta=None
+    *,
+    actor: User,
+    thread: EmailThread,
+    status=None,
+    priority=None,
+    assignee=...,
+    seen_version: str | None = None,
+    request_meta=None,
 ) -> EmailThread:
     """`assignee=None` unassigns; leaving it out keeps the current assignee."""
     require_platform_admin(actor)
@@ -146,6 +277,7 @@ def thread_update(
             raise InvalidInput("Threads can only be assigned to platform admins.", code="not_admin", field="assignee")
         changes["assignee"] = assignee
     thread = EmailThread.objects.select_for_update().get(pk=thread.pk)
+    ensure_unchanged(entity=thread, seen_version=seen_version)
     details = {}
     for name, value in changes.items():
         before = getattr(thread, name)
@@ -201,12 +333,15 @@ def _log_template(actor: User, template: EmailTemplate, action: str, request_met
 
 
 @transaction.atomic
-def email_template_create(*, actor: User, name: str, subject: str, body: str, request_meta=None) -> EmailTemplate:
+def email_template_create(
+    *, actor: User, name: str, subject: str, body: str, is_active: bool = True, request_meta=None
+) -> EmailTemplate:
     require_platform_admin(actor)
     template = EmailTemplate(
         name=validate_required_text(name, field="name", max_length=100),
         subject=validate_required_text(subject, field="subject", max_length=250),
         body=validate_required_text(body, field="body"),
+        is_active=bool(is_active),
         created_by=actor,
     )
     _save_template(template)
@@ -215,12 +350,15 @@ def email_template_create(*, actor: User, name: str, subject: str, body: str, re
 
 
 @transaction.atomic
-def email_template_update(*, actor: User, template: EmailTemplate, request_meta=None, **fields) -> EmailTemplate:
+def email_template_update(
+    *, actor: User, template: EmailTemplate, seen_version: str | None = None, request_meta=None, **fields
+) -> EmailTemplate:
     require_platform_admin(actor)
     unknown = sorted(set(fields) - set(TEMPLATE_FIELDS))
     if unknown:
         raise InvalidInput(f"{unknown[0]} cannot be changed here.", code="unknown_field", field=unknown[0])
     template = EmailTemplate.objects.select_for_update().get(pk=template.pk)
+    ensure_unchanged(entity=template, seen_version=seen_version)
     if "name" in fields:
         template.name = validate_required_text(fields["name"], field="name", max_length=100)
     if "subject" in fields:

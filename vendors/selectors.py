@@ -3,10 +3,11 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import validate_choice
 from zora.errors import NotFound
 
 from .models import (
@@ -17,7 +18,7 @@ from .models import (
     VendorApplicationStatusHistory,
     VendorPortalPresence,
 )
-from .schedule import Opening, Schedule, describe_moment, local_date
+from .schedule import Opening, Schedule, describe_moment, local_date, local_midnight
 
 
 def application_for_user(*, user: User) -> VendorApplication | None:
@@ -42,6 +43,40 @@ def application_list(*, status: str | None = None) -> QuerySet[VendorApplication
     if status:
         applications = applications.filter(status=status)
     return applications
+
+
+def application_status_counts() -> dict[str, int]:
+    """How many applications are in each status (every status present, zero or not), for the queue's tabs."""
+    counts = dict.fromkeys(VendorApplication.Status.values, 0)
+    rows = VendorApplication.objects.order_by().values_list("status").annotate(count=Count("id"))
+    counts.update(dict(rows))
+    return counts
+
+
+def application_queue(*, status: str | None = None) -> QuerySet[VendorApplication]:
+    """The review queue: open applications longest-waiting first, decided ones latest first."""
+    applications = application_list(status=status)
+    if status in VendorApplication.OPEN_STATUSES:
+        return applications.order_by("created_at", "id")
+    return applications.order_by("-updated_at", "-id")
+
+
+def application_details() -> QuerySet[VendorApplication]:
+    """Applications with what their review page shows: people, shop, history with who moved it, files."""
+    return VendorApplication.objects.select_related("applicant", "reviewer", "vendor").prefetch_related(
+        Prefetch("status_history", queryset=VendorApplicationStatusHistory.objects.select_related("changed_by")),
+        "uploaded_documents",
+    )
+
+
+def application_admin_moves(*, application: VendorApplication) -> list[str]:
+    """The statuses a platform admin may move the application to now (the applicant's own move excluded)."""
+    return [
+        status
+        for status in VendorApplication.Status.values
+        if status in VendorApplication.TRANSITIONS[application.status]
+        and (application.status, status) not in VendorApplication.APPLICANT_MOVES
+    ]
 
 
 def documents_requested_at(*, application: VendorApplication) -> datetime | None:
@@ -146,4 +181,29 @@ def vendors_unattended(*, since: datetime) -> QuerySet[Vendor]:
         is_active=True,
         opening_status__in=[Vendor.OpeningStatus.OPEN, Vendor.OpeningStatus.BUSY],
         portal_presence__last_seen_at__lte=since,
+    )
+
+
+# The platform team's list of shops --------------------------------------------------------------
+
+ADMIN_VENDOR_STATES = {
+    "": Q(),
+    "active": Q(is_active=True),
+    "suspended": Q(is_active=False),
+    "open": Q(is_active=True, opening_status=Vendor.OpeningStatus.OPEN),
+    "busy": Q(is_active=True, opening_status=Vendor.OpeningStatus.BUSY),
+    "paused": Q(is_active=True, opening_status=Vendor.OpeningStatus.CLOSED),
+}
+
+
+def vendor_search_for_admin(*, search: str = "", state: str = "", now: datetime | None = None) -> QuerySet[Vendor]:
+    """Every shop by name, with how many orders it took since local midnight (`orders_today`)."""
+    validate_choice(state, [(name, name) for name in ADMIN_VENDOR_STATES], field="state")
+    midnight = local_midnight(local_date(now or timezone.now()))
+    vendors = Vendor.objects.filter(ADMIN_VENDOR_STATES[state]).select_related("owner", "portal_presence")
+    search = search.strip()
+    if search:
+        vendors = vendors.filter(Q(name__icontains=search) | Q(owner__email__icontains=search))
+    return vendors.annotate(orders_today=Count("orders", filter=Q(orders__created_at__gte=midnight))).order_by(
+        "name", "id"
     )

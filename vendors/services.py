@@ -29,6 +29,7 @@ from accounts.services import (
 from catalog.models import Review
 from zora.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from zora.uploads import clean_document, clean_image, private_storage, public_storage
+from zora.versions import ensure_unchanged
 
 from .access import user_manages_vendor, user_owns_vendor
 from .models import (
@@ -105,9 +106,13 @@ def _refuse_if_vendor_staff(user: User) -> None:
         raise Conflict("This user already works for a vendor.", code="already_vendor_staff", field="user")
 
 
-def _lock_for_move(application: VendorApplication, to_status: str, *, by_applicant: bool) -> VendorApplication:
-    """Locks the row so two admins cannot move one application at once, and checks the table."""
+def _lock_for_move(
+    application: VendorApplication, to_status: str, *, by_applicant: bool, seen_version: str | None = None
+) -> VendorApplication:
+    """Locks the row so two admins cannot move one application at once, refuses a move decided on
+    a state that has changed since (`seen_version`), and checks the table."""
     locked = VendorApplication.objects.select_for_update().get(pk=application.pk)
+    ensure_unchanged(entity=locked, seen_version=seen_version)
     from_status = locked.status
     legal = to_status in VendorApplication.TRANSITIONS[from_status] and (
         ((from_status, to_status) in VendorApplication.APPLICANT_MOVES) == by_applicant
@@ -218,25 +223,27 @@ def application_submit(
 
 
 @transaction.atomic
-def application_start_review(*, actor: User, application: VendorApplication, request_meta=None) -> VendorApplication:
+def application_start_review(
+    *, actor: User, application: VendorApplication, request_meta=None, seen_version: str | None = None
+) -> VendorApplication:
     require_platform_admin(actor)
-    locked = _lock_for_move(application, Status.UNDER_REVIEW, by_applicant=False)
+    locked = _lock_for_move(application, Status.UNDER_REVIEW, by_applicant=False, seen_version=seen_version)
     return _admin_move(actor=actor, application=locked, to_status=Status.UNDER_REVIEW, request_meta=request_meta)
 
 
 def _admin_move_with_reason(
-    *, actor: User, application: VendorApplication, to_status: str, reason: str, request_meta=None
+    *, actor: User, application: VendorApplication, to_status: str, reason: str, request_meta=None, seen_version=None
 ) -> VendorApplication:
     """Asking for documents and rejecting both owe the applicant a reason."""
     require_platform_admin(actor)
     reason = validate_required_text(reason, field="reason")
-    locked = _lock_for_move(application, to_status, by_applicant=False)
+    locked = _lock_for_move(application, to_status, by_applicant=False, seen_version=seen_version)
     return _admin_move(actor=actor, application=locked, to_status=to_status, reason=reason, request_meta=request_meta)
 
 
 @transaction.atomic
 def application_request_documents(
-    *, actor: User, application: VendorApplication, reason: str, request_meta=None
+    *, actor: User, application: VendorApplication, reason: str, request_meta=None, seen_version: str | None = None
 ) -> VendorApplication:
     return _admin_move_with_reason(
         actor=actor,
@@ -244,6 +251,7 @@ def application_request_documents(
         to_status=Status.DOCUMENTS_REQUIRED,
         reason=reason,
         request_meta=request_meta,
+        seen_version=seen_version,
     )
 
 
@@ -346,11 +354,13 @@ def _unique_vendor_slug(name: str) -> str:
 
 
 @transaction.atomic
-def application_approve(*, actor: User, application: VendorApplication, request_meta=None) -> Vendor:
+def application_approve(
+    *, actor: User, application: VendorApplication, request_meta=None, seen_version: str | None = None
+) -> Vendor:
     """Opens the shop: the Vendor, its owner membership, the history row, the notice and the log
     all commit together or not at all."""
     require_platform_admin(actor)
-    locked = _lock_for_move(application, Status.APPROVED, by_applicant=False)
+    locked = _lock_for_move(application, Status.APPROVED, by_applicant=False, seen_version=seen_version)
     _refuse_if_vendor_staff(locked.applicant)
     vendor = Vendor.objects.create(
         owner=locked.applicant,
@@ -368,10 +378,15 @@ def application_approve(*, actor: User, application: VendorApplication, request_
 
 @transaction.atomic
 def application_reject(
-    *, actor: User, application: VendorApplication, reason: str, request_meta=None
+    *, actor: User, application: VendorApplication, reason: str, request_meta=None, seen_version: str | None = None
 ) -> VendorApplication:
     return _admin_move_with_reason(
-        actor=actor, application=application, to_status=Status.REJECTED, reason=reason, request_meta=request_meta
+        actor=actor,
+        application=application,
+        to_status=Status.REJECTED,
+        reason=reason,
+        request_meta=request_meta,
+        seen_version=seen_version,
     )
 
 
@@ -734,9 +749,14 @@ def holiday_closure_remove(*, actor: User, closure: HolidayClosure) -> None:
 
 
 @transaction.atomic
-def vendor_set_active(*, actor: User, vendor: Vendor, active: bool, reason: str = "", request_meta=None) -> Vendor:
+def vendor_set_active(
+    *, actor: User, vendor: Vendor, active: bool, reason: str = "", seen_version=None, request_meta=None
+) -> Vendor:
+    """Suspends or reactivates a shop: a suspended one takes no orders and its team's portal closes
+    (their open sockets follow through the access events)."""
     require_platform_admin(actor)
     vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
+    ensure_unchanged(entity=vendor, seen_version=seen_version)
     if vendor.is_active != active:
         vendor.is_active = active
         vendor.save(update_fields=["is_active", "updated_at"])

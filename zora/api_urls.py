@@ -88,6 +88,7 @@ urlpatterns = [
     path(
         "support/threads/<id:pk>/messages", support.SupportThreadMessagesView.as_view(), name="support-thread-messages"
     ),
+    path("support/inbound", support.SupportInboundMailView.as_view(), name="support-inbound"),
     path("conversations", support.ConversationListView.as_view(), name="conversations"),
     path("conversations/<id:pk>/messages", support.ConversationMessagesView.as_view(), name="conversation-messages"),
     path("conversations/<id:pk>/read", support.ConversationReadView.as_view(), name="conversation-read"),

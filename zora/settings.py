@@ -134,6 +134,17 @@ LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 # e.g. smtp+tls://user:password@smtp.example.com:587.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Zora <no-reply@zora.test>")
+# Support inbox (support/mail.py): replies come from this address, so the customer's answers return to the
+# support mailbox, whose mail is posted to /api/v1/support/inbound with this shared secret (empty: refused).
+SUPPORT_FROM_EMAIL = env.str("SUPPORT_FROM_EMAIL", default="Zora support <support@zora.test>")
+SUPPORT_INBOUND_TOKEN = env.str("SUPPORT_INBOUND_TOKEN", default="")
+# Hours to the first reply on a new thread, by priority; "due soon" in the last quarter of that time.
+SUPPORT_FIRST_RESPONSE_HOURS = {
+    "urgent": env.float("SUPPORT_FIRST_RESPONSE_HOURS_URGENT", default=1),
+    "high": env.float("SUPPORT_FIRST_RESPONSE_HOURS_HIGH", default=4),
+    "normal": env.float("SUPPORT_FIRST_RESPONSE_HOURS_NORMAL", default=24),
+    "low": env.float("SUPPORT_FIRST_RESPONSE_HOURS_LOW", default=72),
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

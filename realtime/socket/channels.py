@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from realtime.protocol.filters import Binding, BindingError, parse_bindings
 from realtime.protocol.framing import MAX_FIELD_BYTES
 from realtime.socket.identity import Identity
+from zora.collisions import DASHBOARD_TOPIC_PREFIX
 
 TOPIC_PREFIX = "realtime:"
 ANNOUNCEMENTS = "realtime:announcements"
@@ -34,6 +35,8 @@ def refusal_for(topic: str, *, private: bool, identity: Identity) -> str | None:
     """Why `identity` may not be on the channel, or None when it may."""
     if topic == ONLINE and not identity.is_admin:
         return f"{ONLINE} shows who is connected and is open to platform admins only"
+    if topic.startswith(DASHBOARD_TOPIC_PREFIX) and not identity.is_admin:
+        return f"{DASHBOARD_TOPIC_PREFIX}* topics show which admin is on which page: platform admins only"
     if private and not identity.is_authenticated:
         return "private channels need a signed-in user: connect with an API token or pass access_token"
     return None

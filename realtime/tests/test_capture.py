@@ -11,7 +11,7 @@ from catalog.models import InventoryAlert, Review
 from orders.models import OrderNote
 from realtime.models import Event
 from realtime.publication import TABLES
-from support.models import EmailMessage, Message, MessageAttachment
+from support.models import EmailMessage, Message, MessageAttachment, ThreadNote
 from tests import factories
 
 SECRET_COLUMNS = {"password", "key_hash", "prefix", "last_login", "is_superuser"}
@@ -72,6 +72,11 @@ ROWS = {
     "inventory_alerts": (_inventory_alert, "status", "acknowledged"),
     "email_threads": (factories.EmailThreadFactory, "priority", "high"),
     "email_messages": (_email_message, "body", "Edited"),
+    "email_thread_notes": (
+        lambda: ThreadNote.objects.create(thread=factories.EmailThreadFactory(), body="Team only"),
+        "body",
+        "Edited",
+    ),
     "conversations": (factories.ConversationFactory, "subject", "About my order"),
     "messages": (_message, "body", "Edited"),
     "message_attachments": (_message_attachment, "width", 8),

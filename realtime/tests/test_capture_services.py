@@ -184,6 +184,9 @@ def test_every_service_writes_reach_the_stream():
     with reaches_the_stream("wishlist_remove"):
         catalog.wishlist_remove(user=customer, product=product)
     product = catalog.product_adjust_stock(actor=owner, product=product, stock=20)
+    with reaches_the_stream("product_moderate"):
+        product = catalog.product_moderate(actor=admin, product=product, active=False, reason="Needs a licence")
+    product = catalog.product_moderate(actor=admin, product=product, active=True)
 
     # orders
     with reaches_the_stream("cart_add_item"):
@@ -209,6 +212,8 @@ def test_every_service_writes_reach_the_stream():
         catalog.review_create(customer=customer, order=order, rating=5, comment="Great", product=product)
     with reaches_the_stream("vendor_rating_refresh"):
         vendors.vendor_rating_refresh(vendor=vendor)
+    with reaches_the_stream("order_refund"):
+        orders.order_refund(actor=admin, order=order, reason="Arrived cold", restock=True)
     orders.cart_add_item(user=customer, product=product, quantity=1)
     (second,) = orders.order_checkout(customer=customer)
     with reaches_the_stream("order_cancel"):
@@ -240,6 +245,12 @@ def test_every_service_writes_reach_the_stream():
         thread = support.thread_update(actor=admin, thread=thread, status="pending", priority="high", assignee=admin)
     with reaches_the_stream("thread_mark_read"):
         support.thread_mark_read(actor=admin, thread=thread)
+    with reaches_the_stream("thread_note_add"):
+        support.thread_note_add(actor=admin, thread=thread, body="Called the shop: driver is on the way.")
+    with reaches_the_stream("thread_receive_email"):
+        support.thread_receive_email(
+            raw=f"From: {customer.email}\r\nSubject: Re: Where is my order?\r\n\r\nGot it, thanks.".encode()
+        )
     with reaches_the_stream("email_template_create"):
         template = support.email_template_create(actor=admin, name="late", subject="Sorry", body="Sorry it is late.")
     with reaches_the_stream("email_template_update"):

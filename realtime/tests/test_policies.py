@@ -10,7 +10,7 @@ from orders.models import OrderNote
 from realtime.models import Event
 from realtime.policies import groups_for_user
 from realtime.publication import TABLES, table_for_model
-from support.models import EmailMessage, EmailThread, Message, MessageAttachment
+from support.models import EmailMessage, EmailThread, Message, MessageAttachment, ThreadNote
 from tests import factories
 
 ROLES = ("anonymous", "customer_a", "customer_b", "vendor_a_staff", "vendor_b_staff", "admin")
@@ -74,6 +74,9 @@ ROWS = {
     "email_messages": lambda world: EmailMessage.objects.create(
         thread=_thread(world["customer_a"]), direction="inbound", from_email="a@example.test", body="Hi"
     ),
+    "email_thread_notes": lambda world: ThreadNote.objects.create(
+        thread=_thread(world["customer_a"]), body="Team only"
+    ),
     "conversations": _conversation,
     "messages": lambda world: Message.objects.create(
         conversation=(conversation := _conversation(world)), sender=conversation.customer, body="Hello"
@@ -113,6 +116,8 @@ EXPECTED = {
     "email_threads": CUSTOMER_A_AND_ADMIN,
     "external_email_threads": {"admin"},
     "email_messages": CUSTOMER_A_AND_ADMIN,
+    # The team's notes on customer A's thread: never customer A's.
+    "email_thread_notes": {"admin"},
     "conversations": A_AND_VENDOR_A,
     "messages": A_AND_VENDOR_A,
     "message_attachments": A_AND_VENDOR_A,

@@ -16,8 +16,13 @@
  *                         what live regions use as their hx-trigger
  *   zora:connection       detail {state: connecting|live|reconnecting|offline, since}
  *   zora:broadcast:<event> for broadcasts on the announcements channel
- *   zora:presence         detail {topic, state: {key: [meta, ...]}} for the presence topic a page
- *                         names in <body data-realtime-presence> (e.g. realtime:online)
+ *   zora:presence         detail {topic, state: {key: [meta, ...]}} for each presence topic: the one
+ *                         <body data-realtime-presence> names (e.g. realtime:online, tracked by the
+ *                         server), and one per [data-presence-topic] element, on which this tab tracks
+ *                         itself as {name, user_id, tab, state: "viewing"} under data-presence-key
+ *                         (`tab` is zoraRealtime.tabId, so a page can tell its own entry from the
+ *                         same person's other tabs); zoraRealtime.track(topic, changes) updates that
+ *                         meta, and the latest one is tracked again after every reconnect
  * Live regions are never swapped while a form inside them has focus or unsaved
  * edits; they refresh once the person leaves the form.
  */
@@ -78,8 +83,23 @@
       this.reconnectTimer = null;
       this.offlineTimer = null;
       this.joinRefs = {};
-      this.presenceTopic = options.presenceTopic || null;
-      this.presence = {};
+      // topic -> {key, meta: what this tab tracks (null: nothing), joined, members: key -> Map(phx_ref -> meta)}
+      this.presenceTopics = new Map();
+      (options.presenceTopics || []).forEach((topic) => {
+        this.presenceTopics.set(topic.topic, { key: topic.key || "", meta: topic.meta || null, joined: false, members: {} });
+      });
+    }
+
+    /* Tracks this tab on a presence topic with its meta updated by `changes`: now if joined, else on join. */
+    track(topic, changes) {
+      const presence = this.presenceTopics.get(topic);
+      if (!presence) return;
+      presence.meta = Object.assign({}, presence.meta, changes);
+      if (presence.joined) this.sendTrack(topic, presence);
+    }
+
+    sendTrack(topic, presence) {
+      this.send(topic, "presence", { type: "presence", event: "track", payload: presence.meta }, this.joinRefs[topic]);
     }
 
     start() {
@@ -153,40 +173,43 @@
         payload: { config: { broadcast: { self: true, ack: false }, presence: { key: "", enabled: false },
           postgres_changes: [], private: false } },
       }));
-      if (this.presenceTopic) {
+      this.presenceTopics.forEach((presence, topic) => {
         const presenceRef = this.nextRef();
-        this.joinRefs[this.presenceTopic] = presenceRef;
+        this.joinRefs[topic] = presenceRef;
+        presence.joined = false;
         this.socket.send(JSON.stringify({
-          topic: this.presenceTopic, event: "phx_join", ref: presenceRef, join_ref: presenceRef,
-          payload: { config: { broadcast: { self: false, ack: false }, presence: { key: "", enabled: true },
+          topic: topic, event: "phx_join", ref: presenceRef, join_ref: presenceRef,
+          payload: { config: { broadcast: { self: false, ack: false }, presence: { key: presence.key, enabled: true },
             postgres_changes: [], private: false } },
         }));
-      }
+      });
       this.startHeartbeat();
     }
 
     /* Phoenix presence: a full state on join, then diffs of joins and leaves, each a key's metas. */
-    applyPresence(event, payload) {
+    applyPresence(topic, event, payload) {
+      const presence = this.presenceTopics.get(topic);
       const byRef = (metas) => new Map((metas || []).map((meta) => [meta.phx_ref, meta]));
       if (event === "presence_state") {
-        this.presence = {};
-        Object.keys(payload).forEach((key) => { this.presence[key] = byRef(payload[key].metas); });
+        presence.members = {};
+        Object.keys(payload).forEach((key) => { presence.members[key] = byRef(payload[key].metas); });
       } else {
+        const members = presence.members;
         Object.keys(payload.joins || {}).forEach((key) => {
-          const metas = this.presence[key] || new Map();
+          const metas = members[key] || new Map();
           byRef(payload.joins[key].metas).forEach((meta, ref) => metas.set(ref, meta));
-          this.presence[key] = metas;
+          members[key] = metas;
         });
         Object.keys(payload.leaves || {}).forEach((key) => {
-          const metas = this.presence[key];
+          const metas = members[key];
           if (!metas) return;
           byRef(payload.leaves[key].metas).forEach((meta, ref) => metas.delete(ref));
-          if (!metas.size) delete this.presence[key];
+          if (!metas.size) delete members[key];
         });
       }
       const state = {};
-      Object.keys(this.presence).forEach((key) => { state[key] = Array.from(this.presence[key].values()); });
-      emit("zora:presence", { topic: this.presenceTopic, state: state });
+      Object.keys(presence.members).forEach((key) => { state[key] = Array.from(presence.members[key].values()); });
+      emit("zora:presence", { topic: topic, state: state });
     }
 
     startHeartbeat() {
@@ -223,12 +246,22 @@
         }
         return;
       }
+      const presence = this.presenceTopics.get(frame.topic);
+      if (presence && frame.event === "phx_reply" && frame.ref === this.joinRefs[frame.topic]) {
+        if (payload.status === "ok") {
+          presence.joined = true;
+          if (presence.meta) this.sendTrack(frame.topic, presence);
+        } else {
+          console.error("Zora realtime: presence join refused", frame.topic, payload.response);
+        }
+        return;
+      }
       if (frame.event === "postgres_changes") {
         this.change(payload.data || {});
       } else if (frame.event === "system" && payload.status === "resync_required") {
         this.resync();
-      } else if (frame.topic === this.presenceTopic && (frame.event === "presence_state" || frame.event === "presence_diff")) {
-        this.applyPresence(frame.event, payload);
+      } else if (presence && (frame.event === "presence_state" || frame.event === "presence_diff")) {
+        this.applyPresence(frame.topic, frame.event, payload);
       } else if (frame.event === "broadcast") {
         emit("zora:broadcast:" + payload.event, payload.payload || {});
       } else if (frame.event === "phx_error" || frame.event === "phx_close") {
@@ -269,6 +302,14 @@
       clearTimeout(this.heartbeatDeadline);
       this.heartbeatDeadline = null;
       this.socket = null;
+      // On the topics this tab is on, who is there is unknown until the rejoin's presence_state:
+      // name nobody rather than people who may have left meanwhile.
+      this.presenceTopics.forEach((presence, topic) => {
+        presence.joined = false;
+        if (!presence.meta) return;
+        presence.members = {};
+        emit("zora:presence", { topic: topic, state: {} });
+      });
       if (!this.disconnectedAt) this.disconnectedAt = new Date();
       this.setState(navigator.onLine === false ? "offline" : "reconnecting");
       clearTimeout(this.offlineTimer);
@@ -316,10 +357,36 @@
     const trigger = event.detail.triggeringEvent;
     if (!trigger || !trigger.type || trigger.type.indexOf("zora:changed:") !== 0) return;
     const region = event.detail.elt;
-    if (isTyping(region)) {
+    if (region.dataset.writing) {
+      // A form in the region is being sent: refresh once its answer is in, not before.
+      event.preventDefault();
+      region.dataset.refreshAfterWrite = trigger.type;
+    } else if (isTyping(region)) {
       event.preventDefault();
       deferred.add({ region: region, eventName: trigger.type });
     }
+  });
+
+  /* A form sent from inside a live region: a refresh already under way read the page before this
+     write, so it is dropped rather than allowed to land after the form's answer and hide it. */
+  function liveRegionOf(element) {
+    return element.closest && element.closest('[hx-trigger*="zora:changed:"]');
+  }
+  body.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.requestConfig.verb === "get") return;
+    const region = liveRegionOf(event.detail.elt);
+    if (!region || region === event.detail.elt) return;
+    region.dataset.writing = "1";
+    htmx.trigger(region, "htmx:abort");
+  });
+  body.addEventListener("htmx:afterRequest", (event) => {
+    if (event.detail.requestConfig.verb === "get") return;
+    const region = liveRegionOf(event.detail.elt);
+    if (!region || !region.dataset.writing) return;
+    delete region.dataset.writing;
+    const pending = region.dataset.refreshAfterWrite;
+    delete region.dataset.refreshAfterWrite;
+    if (pending) htmx.trigger(body, pending);
   });
   document.addEventListener("focusout", () => {
     setTimeout(() => {
@@ -341,12 +408,28 @@
   const url = scheme + "//" + location.host + body.dataset.realtimeUrl + "?vsn=1.0.0&portal=" +
     encodeURIComponent(body.dataset.realtimePortal || "app");
   const since = parseInt(body.dataset.realtimeSeq, 10);
+  const tabId = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  const presenceTopics = [];
+  if (body.dataset.realtimePresence) presenceTopics.push({ topic: body.dataset.realtimePresence });
+  document.querySelectorAll("[data-presence-topic]").forEach((element) => {
+    presenceTopics.push({
+      topic: element.dataset.presenceTopic,
+      key: element.dataset.presenceKey,
+      meta: {
+        name: element.dataset.presenceName,
+        user_id: Number(element.dataset.presenceUserId),
+        tab: tabId,
+        state: "viewing",
+      },
+    });
+  });
   const client = new RealtimeClient({
     url: url,
     tables: Array.from(new Set(tables)),
     since: Number.isNaN(since) ? null : since,
-    presenceTopic: body.dataset.realtimePresence || null,
+    presenceTopics: presenceTopics,
   });
+  client.tabId = tabId;
   window.zoraRealtime = client;
   body.dataset.connection = "connecting";
   client.start();

@@ -45,6 +45,15 @@ class SupportMessageSerializer(serializers.ModelSerializer):
         fields = ["id", "direction", "body", "created_at"]
 
 
+class InboundMailResultSerializer(serializers.ModelSerializer):
+    thread = serializers.IntegerField(source="thread_id", help_text="The thread the mail landed in.")
+    thread_status = serializers.CharField(source="thread.status")
+
+    class Meta:
+        model = EmailMessage
+        fields = ["id", "thread", "thread_status", "message_id", "created_at"]
+
+
 class MessageInputSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=MESSAGE_MAX_LENGTH)
 

@@ -1,10 +1,14 @@
-"""Support threads (customer ↔ Zora) and chat (customer ↔ shop)."""
+"""Support threads (customer ↔ Zora), inbound support mail, and chat (customer ↔ shop)."""
 
+import hmac
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework import authentication, exceptions, status
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 
 from orders.models import Order
 from support import selectors, services
@@ -13,6 +17,7 @@ from support.models import Conversation, EmailMessage
 from vendors.access import user_vendor
 from vendors.models import Vendor
 from zora.api import ApiView, MarkedReadSerializer, error_responses, object_or_404
+from zora.errors import InvalidInput
 
 from .serializers import (
     AttachmentQuerySerializer,
@@ -22,6 +27,7 @@ from .serializers import (
     ConversationInputSerializer,
     ConversationQuerySerializer,
     ConversationSerializer,
+    InboundMailResultSerializer,
     MessageInputSerializer,
     SupportMessageSerializer,
     SupportThreadInputSerializer,
@@ -94,6 +100,80 @@ class SupportThreadMessagesView(ApiView):
         message = services.thread_add_message(
             thread=thread, direction=EmailMessage.Direction.INBOUND, body=data["body"], sender=request.user
         )
+        return self.render(message, status_code=status.HTTP_201_CREATED)
+
+
+# Inbound support mail -------------------------------------------------------------------------
+
+INBOUND_MAIL_MAX_BYTES = 10 * 1024 * 1024
+
+
+class RawMailParser(BaseParser):
+    """The body as sent: the mail's bytes, untouched, for the `email` package to read."""
+
+    media_type = "message/rfc822"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read(INBOUND_MAIL_MAX_BYTES + 1) if stream is not None else b""
+
+
+class InboundTokenAuthentication(authentication.BaseAuthentication):
+    """The mail relay's shared secret (SUPPORT_INBOUND_TOKEN); with none configured, nothing gets in."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        expected = settings.SUPPORT_INBOUND_TOKEN
+        if not expected:
+            raise exceptions.AuthenticationFailed("Inbound mail is switched off: SUPPORT_INBOUND_TOKEN is not set.")
+        parts = authentication.get_authorization_header(request).split()
+        given = parts[1] if len(parts) == 2 and parts[0].lower() == b"bearer" else b""
+        if not given or not hmac.compare_digest(given, expected.encode()):
+            raise exceptions.AuthenticationFailed("Send 'Authorization: Bearer <SUPPORT_INBOUND_TOKEN>'.")
+        return AnonymousUser(), None
+
+    def authenticate_header(self, request):
+        return f'{self.keyword} realm="support-inbound"'
+
+
+def _raw_mail(request) -> bytes:
+    data = request.data
+    if isinstance(data, bytes):
+        raw = data
+    else:
+        upload = request.FILES.get("message")
+        raw = upload.read(INBOUND_MAIL_MAX_BYTES + 1) if upload is not None else data.get("message", "")
+        raw = raw.encode() if isinstance(raw, str) else raw
+    if len(raw) > INBOUND_MAIL_MAX_BYTES:
+        raise InvalidInput(
+            f"The message is larger than {INBOUND_MAIL_MAX_BYTES // (1024 * 1024)} MB.",
+            code="too_large",
+            field="message",
+        )
+    return raw
+
+
+class SupportInboundMailView(ApiView):
+    """For the mail relay in front of the support mailbox, not for the app."""
+
+    serializer_class = InboundMailResultSerializer
+    authentication_classes = [InboundTokenAuthentication]
+    permission_classes = []
+    parser_classes = [RawMailParser, MultiPartParser]
+
+    @extend_schema(
+        operation_id="support_inbound_mail",
+        summary="Deliver a mail sent to the support address (raw RFC 822)",
+        description="The body is the raw mail (`Content-Type: message/rfc822`), or a multipart form with the mail "
+        "in the field `message`. It lands in the thread whose Message-IDs its In-Reply-To or References name, "
+        "else in the sender's thread with the same subject, else opens a thread; a closed thread re-opens. "
+        "Authenticated by `Authorization: Bearer <SUPPORT_INBOUND_TOKEN>`. The same Message-ID twice is stored once.",
+        request={"message/rfc822": OpenApiTypes.BINARY, "multipart/form-data": OpenApiTypes.OBJECT},
+        responses={201: InboundMailResultSerializer, **error_responses(400, 401, 429)},
+        auth=[],
+    )
+    def post(self, request):
+        message = services.thread_receive_email(raw=_raw_mail(request))
         return self.render(message, status_code=status.HTTP_201_CREATED)
 
 

@@ -7,11 +7,15 @@ through its doors: the browser, the API over HTTP, the socket.
 """
 
 import os
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from io import StringIO
 from pathlib import Path
 
 import pytest
 import redis
+from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.management import call_command
@@ -21,7 +25,7 @@ from playwright.sync_api import sync_playwright
 from accounts.management.commands.seed_demo import DEMO_PASSWORD
 from accounts.models import User
 from tests.live.plugin import _require_real_services, _server_env
-from tests.live.servers import LiveServer
+from tests.live.servers import LiveServer, free_port
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -47,10 +51,41 @@ def demo_world(django_db_setup, django_db_blocker):
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
+class Mailbox:
+    """A real SMTP server on loopback (aiosmtpd) that keeps every mail the portal server sends."""
+
+    def __init__(self):
+        self.messages: list[EmailMessage] = []
+        self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))
+        return "250 OK"
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.controller.port}"
+
+
 @pytest.fixture(scope="module")
-def portal_server(demo_world):
-    """One daphne for the module; timed changes sweep every second so deadlines pass quickly."""
-    server = LiveServer(env=_server_env(TIMED_CHANGES_MAX_INTERVAL_SECONDS="1"), name="portal").start()
+def mailbox():
+    box = Mailbox()
+    box.controller.start()
+    yield box
+    box.controller.stop()
+
+
+SUPPORT_INBOUND_TOKEN = "inbound-test-token-0123456789"
+
+
+@pytest.fixture(scope="module")
+def portal_server(demo_world, mailbox):
+    """One daphne for the module, sending mail to the module's SMTP server; timed changes sweep every
+    second so deadlines pass quickly."""
+    env = _server_env(
+        TIMED_CHANGES_MAX_INTERVAL_SECONDS="1", EMAIL_URL=mailbox.url, SUPPORT_INBOUND_TOKEN=SUPPORT_INBOUND_TOKEN
+    )
+    server = LiveServer(env=env, name="portal").start()
     yield server
     server.close()
 

@@ -68,6 +68,7 @@ def test_the_dashboard_lists_this_shops_latest_orders_and_alerts_only(client, ve
     page = client.get("/vendor/")
     assert page.status_code == 200
     assert (
-        'data-realtime-tables="notifications vendors orders products inventory_alerts reviews"' in page.content.decode()
+        'data-realtime-tables="notifications vendors  orders products inventory_alerts reviews"'
+        in page.content.decode()
     )
     assert f'data-pending-orders="{mine.pk}"' in page.content.decode()

@@ -1,0 +1,14 @@
+"""Who else is on an object's dashboard page: the presence topic each detail page joins.
+
+Each admin on the page tracks themselves on the object's topic (name, user id,
+viewing or editing), so the others see them live; the socket lets only platform
+admins join these topics. Presence tells people before they act; the stale
+version check (zora/versions.py) refuses what still collides.
+"""
+
+DASHBOARD_TOPIC_PREFIX = "realtime:dashboard:"
+
+
+def presence_topic(obj) -> str:
+    """One topic per object, e.g. realtime:dashboard:vendors.vendorapplication:12."""
+    return f"{DASHBOARD_TOPIC_PREFIX}{obj._meta.label_lower}:{obj.pk}"
