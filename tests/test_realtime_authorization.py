@@ -20,7 +20,13 @@ from realtime.models import Event
 from realtime.publication import TABLES
 from realtime.selectors import high_water_seq
 from support.models import Conversation, EmailMessage, EmailThread
-from support.services import conversation_send_message, conversation_start, thread_add_message, thread_create
+from support.services import (
+    conversation_send_message,
+    conversation_start,
+    thread_add_message,
+    thread_create,
+    thread_note_add,
+)
 from tests import factories
 from tests.live.outbox import wait_until_numbered
 from vendors.services import application_approve, application_start_review, application_submit
@@ -99,6 +105,9 @@ def _may_see_row(reader: Reader, table: str, row: dict) -> bool:
         case "email_messages":
             thread = EmailThread.objects.get(pk=row["thread_id"])
             return reader.is_user(thread.customer_id) or reader.is_admin
+        case "email_thread_notes":
+            # The support team's notes to each other: never the customer's, whoever the thread is about.
+            return reader.is_admin
     raise AssertionError(f"no visibility rule for {table}")
 
 
@@ -134,6 +143,7 @@ def act_in_every_role(cast):
 
     thread = thread_create(subject="Refund question", body="How long do refunds take?", customer=customer_b)
     thread_add_message(thread=thread, direction=EmailMessage.Direction.OUTBOUND, body="Up to five days.", sender=admin)
+    thread_note_add(actor=admin, thread=thread, body="Refund already approved by the shop")
 
     application_submit(
         applicant=customer_b,
