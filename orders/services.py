@@ -595,7 +595,7 @@ def order_acceptance_escalate(*, order, now=None) -> bool:
             user=admin,
             type=Notification.Type.ORDER,
             title=f"{order.vendor.name} has not accepted order {order.number}",
-            action_url=reverse("admin:orders_order_change", args=[order.pk]),
+            action_url=reverse("dashboard:order", kwargs={"pk": order.pk}),
             body=f"It is rejected automatically at {_clock(order.accept_by)} unless the shop accepts it.",
             data={"order_id": order.pk, "number": order.number, "vendor_id": order.vendor_id},
         )

@@ -8,7 +8,6 @@ import csv
 import json
 from itertools import chain
 
-from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_safe
 from accounts.models import AdminActivityLog
 from accounts.portal.access import platform_admin_view
 from accounts.selectors import activity_log_search
+from zora.pages import filtered_page
 
 from .dashboard_forms import ActivityFilterForm
 
@@ -45,12 +45,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def _page_context(request) -> dict:
     filters = ActivityFilterForm(request.GET)
     entries = activity_log_search(**filters.filters()) if filters.is_valid() else AdminActivityLog.objects.none()
-    query = request.GET.copy()
-    query.pop("page", None)
     return {
         "filters": filters,
-        "page": Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page")),
-        "query": query.urlencode(),
+        **filtered_page(request, entries, per_page=ENTRIES_PER_PAGE),
         "filtering": any(value for key, value in request.GET.items() if key != "page"),
     }
 

@@ -7,7 +7,6 @@ user's real state and a message saying who did what.
 """
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -22,6 +21,7 @@ from orders.models import Order
 from zora.collisions import presence_topic
 from zora.errors import ServiceError
 from zora.forms import add_service_error
+from zora.pages import filtered_page
 
 from .dashboard_forms import UserAdminRightsForm, UserFilterForm, UserSuspensionForm
 
@@ -44,10 +44,7 @@ def _dashboard_url(name: str, pk: int) -> str:
 
 def _list_context(request) -> dict:
     filters = UserFilterForm(request.GET)
-    page = Paginator(user_search(**filters.filters()), USERS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return {"filters": filters, "page": page, "query": query.urlencode()}
+    return {"filters": filters, **filtered_page(request, user_search(**filters.filters()), per_page=USERS_PER_PAGE)}
 
 
 @platform_admin_view

@@ -8,7 +8,6 @@ product's real state and a message saying so.
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -20,6 +19,7 @@ from catalog.models import Product
 from vendors.models import Vendor
 from zora.errors import ServiceError
 from zora.forms import add_service_error
+from zora.pages import filtered_page
 from zora.versions import version_of
 
 LIST = "dashboard/products/list.html"
@@ -74,17 +74,10 @@ def _row(product: Product, *, form=None, refusal="") -> dict:
 
 def _list_context(request) -> dict:
     filters = ProductModerationFilterForm(request.GET)
-    page = Paginator(selectors.product_search_for_admin(**filters.filters()), PRODUCTS_PER_PAGE).get_page(
-        request.GET.get("page")
+    listing = filtered_page(
+        request, selectors.product_search_for_admin(**filters.filters()), per_page=PRODUCTS_PER_PAGE
     )
-    query = request.GET.copy()
-    query.pop("page", None)
-    return {
-        "filters": filters,
-        "page": page,
-        "rows": [_row(product) for product in page.object_list],
-        "query": query.urlencode(),
-    }
+    return {"filters": filters, **listing, "rows": [_row(product) for product in listing["page"].object_list]}
 
 
 @platform_admin_view

@@ -6,7 +6,6 @@ touches what someone is typing.
 """
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import dateformat, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,6 +16,7 @@ from catalog.models import Product, ProductImage
 from vendors.portal.access import vendor_portal_view
 from zora.errors import ServiceError
 from zora.forms import add_service_error
+from zora.pages import filtered_page
 
 from .forms import OutOfStockForm, ProductCreateForm, ProductForm, ProductImageForm, ProductSearchForm, StockAdjustForm
 
@@ -37,10 +37,7 @@ def _own_product(request, pk) -> Product:
 def _list_context(request) -> dict:
     search = ProductSearchForm(request.GET)
     products = selectors.product_search_for_vendor(vendor=request.vendor, **search.filters())
-    page = Paginator(products, PRODUCTS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return {"search": search, "page": page, "query": query.urlencode()}
+    return {"search": search, **filtered_page(request, products, per_page=PRODUCTS_PER_PAGE)}
 
 
 @vendor_portal_view

@@ -8,7 +8,6 @@ saying who did what.
 """
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -23,6 +22,7 @@ from orders.models import Order
 from zora.collisions import presence_topic
 from zora.errors import ServiceError
 from zora.forms import add_service_error
+from zora.pages import filtered_page
 from zora.versions import version_of
 
 from .dashboard_forms import AdminOrderFilterForm, OrderCancelForm, OrderRefundForm
@@ -39,13 +39,7 @@ STALE = "stale_version"
 def _list_context(request) -> dict:
     filters = AdminOrderFilterForm(request.GET)
     orders = selectors.order_search_for_admin(**filters.filters())
-    query = request.GET.copy()
-    query.pop("page", None)
-    return {
-        "filters": filters,
-        "page": Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page")),
-        "query": query.urlencode(),
-    }
+    return {"filters": filters, **filtered_page(request, orders, per_page=ORDERS_PER_PAGE)}
 
 
 @platform_admin_view

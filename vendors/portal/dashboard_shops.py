@@ -8,7 +8,6 @@ the card re-rendered at the shop's real state and a message saying who did what.
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch
 from django.utils import timezone
@@ -26,6 +25,7 @@ from vendors.models import Vendor
 from zora.collisions import presence_topic
 from zora.errors import ServiceError
 from zora.forms import add_service_error
+from zora.pages import filtered_page
 from zora.versions import version_of
 
 LIST = "dashboard/vendors/list.html"
@@ -75,13 +75,7 @@ class VendorActivationForm(SeenVersionForm):
 def _list_context(request) -> dict:
     filters = VendorFilterForm(request.GET)
     vendors = selectors.vendor_search_for_admin(**filters.filters())
-    query = request.GET.copy()
-    query.pop("page", None)
-    return {
-        "filters": filters,
-        "page": Paginator(vendors, VENDORS_PER_PAGE).get_page(request.GET.get("page")),
-        "query": query.urlencode(),
-    }
+    return {"filters": filters, **filtered_page(request, vendors, per_page=VENDORS_PER_PAGE)}
 
 
 @platform_admin_view
