@@ -310,12 +310,16 @@
         presence.members = {};
         emit("zora:presence", { topic: topic, state: {} });
       });
-      if (!this.disconnectedAt) this.disconnectedAt = new Date();
-      this.setState(navigator.onLine === false ? "offline" : "reconnecting");
-      clearTimeout(this.offlineTimer);
-      this.offlineTimer = setTimeout(() => {
-        if (this.state !== "live") this.setState("offline");
-      }, OFFLINE_AFTER_MS);
+      if (!this.disconnectedAt) {
+        // Timed from the first loss: every failed retry calls this again and must not restart the clock.
+        this.disconnectedAt = new Date();
+        clearTimeout(this.offlineTimer);
+        this.offlineTimer = setTimeout(() => {
+          if (this.state !== "live") this.setState("offline");
+        }, OFFLINE_AFTER_MS);
+      }
+      if (navigator.onLine === false) this.setState("offline");
+      else if (this.state !== "offline") this.setState("reconnecting");
       this.scheduleReconnect();
     }
 
