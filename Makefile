@@ -4,6 +4,7 @@
 #                             (embedded default: SQLite + in-memory channel layer)
 #   make test [ARGS="-k x"]   whole suite against throwaway PostgreSQL + Redis
 #   make venv                 (re)install Python deps when pyproject.toml changed
+#   make chaos                the reliability suite's large profile (faults, races, fuzzing)
 #   make bench [FULL=1]       benchmarks (quick profile; FULL=1 the full one) into docs/performance.md
 #
 # Recipes cd to the repo root so `make -C`/`make -f` from elsewhere work too.
@@ -17,7 +18,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 PORT   ?= 8000
 ARGS   ?=
 
-.PHONY: venv run test bench
+.PHONY: venv run test chaos bench
 
 venv: $(STAMP)
 
@@ -55,6 +56,10 @@ run: venv
 
 test:
 	$(ROOT)/scripts/test.sh $(ARGS)
+
+# The same throwaway services as `make test`; only the `reliability` tests, at their large counts.
+chaos:
+	RELIABILITY_PROFILE=large $(ROOT)/scripts/test.sh -m reliability $(ARGS)
 
 # The bench extra (peer, uvicorn, psutil, httpx) on top of the test install.
 bench: venv

@@ -254,6 +254,14 @@ _TABLE_LIST = [
         lambda record, profile: {user_group(record["user_id"]), STAFF},
     ),
     PublishedTable(
+        "admin_activity",
+        "accounts.AdminActivityLog",
+        # What the dashboard's log, user and activity pages need to refresh; details and the
+        # address an admin acted from stay in the database.
+        ("id", "admin_id", "admin_name", "admin_role", "action", "category", "entity_type", "entity_id", "created_at"),
+        lambda record, entry: {STAFF},
+    ),
+    PublishedTable(
         "vendor_applications",
         "vendors.VendorApplication",
         (

@@ -17,7 +17,7 @@ from PIL import Image
 from accounts.models import Notification, Profile, User
 from catalog.models import Category, Product
 from orders.models import CartItem, Checkout, Order, OrderItem
-from support.models import Conversation, EmailThread
+from support.models import Conversation, EmailThread, Message, MessageAttachment
 from vendors.models import HolidayClosure, Vendor, VendorApplication, VendorStaff
 
 PASSWORD = "correct-horse-battery-staple"
@@ -168,6 +168,30 @@ class ConversationFactory(factory.django.DjangoModelFactory):
 
     customer = factory.SubFactory(UserFactory)
     vendor = factory.SubFactory(VendorFactory)
+
+
+class ChatMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    conversation = factory.SubFactory(ConversationFactory)
+    sender = factory.SelfAttribute("conversation.customer")
+    body = "See this"
+
+
+class MessageAttachmentFactory(factory.django.DjangoModelFactory):
+    """A stored photo's row: the file names are placeholders, no bytes are written."""
+
+    class Meta:
+        model = MessageAttachment
+
+    message = factory.SubFactory(ChatMessageFactory)
+    file = "chat/a.png"
+    thumbnail = "chat/thumbnails/a.webp"
+    content_type = "image/png"
+    size = 9
+    width = 4
+    height = 3
 
 
 # Uploaded files, generated in memory ---------------------------------------------------------

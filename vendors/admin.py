@@ -21,6 +21,7 @@ from vendors.models import (
     Vendor,
     VendorApplication,
     VendorApplicationStatusHistory,
+    VendorPause,
     VendorStaff,
 )
 
@@ -135,6 +136,16 @@ class VendorStaffAdmin(ReadOnlyAdmin):
     list_filter = ("role",)
     search_fields = ("user__email", "vendor__name")
     list_select_related = ("user", "vendor")
+
+
+@admin.register(VendorPause)
+class VendorPauseAdmin(ReadOnlyAdmin):
+    """Written by the shop status services; the dashboard's health figures are summed from these."""
+
+    list_display = ("vendor", "started_at", "ended_at", "unattended")
+    list_filter = ("unattended",)
+    search_fields = ("vendor__name",)
+    list_select_related = ("vendor",)
 
 
 class ApplicationStatusHistoryInline(ReadOnlyTabularInline):

@@ -145,6 +145,32 @@ class VendorPortalPresence(models.Model):
         return f"{self.vendor}: portal last seen {self.last_seen_at:%Y-%m-%d %H:%M}"
 
 
+class VendorPause(models.Model):
+    """One stretch of time a shop was paused: by its team, or automatically because no portal tab
+    was open (`unattended`). Health figures sum these; the Vendor row only knows the current state."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="pauses")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="Empty while the shop is still paused.")
+    unattended = models.BooleanField(default=False, help_text="Paused by the heartbeat, not by the team.")
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["vendor", "started_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor"], condition=models.Q(ended_at__isnull=True), name="vendor_one_open_pause"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True) | models.Q(ended_at__gte=models.F("started_at")),
+                name="vendor_pause_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.vendor}: paused {self.started_at:%Y-%m-%d %H:%M}"
+
+
 class VendorStaff(models.Model):
     """Membership of a user in a vendor's team. A user works for at most one vendor."""
 

@@ -16,6 +16,7 @@ from .models import (
     Vendor,
     VendorApplication,
     VendorApplicationStatusHistory,
+    VendorPause,
     VendorPortalPresence,
 )
 from .schedule import Opening, Schedule, describe_moment, local_date, local_midnight
@@ -135,6 +136,36 @@ def vendor_is_paused(vendor: Vendor, *, at: datetime) -> bool:
     return vendor.opening_status == Vendor.OpeningStatus.CLOSED and (
         vendor.paused_until is None or vendor.paused_until > at
     )
+
+
+@dataclass(frozen=True)
+class PausedTime:
+    """How long a shop was paused within a window, by its team and automatically (no portal open)."""
+
+    by_team: timedelta
+    unattended: timedelta
+
+    @property
+    def total(self) -> timedelta:
+        return self.by_team + self.unattended
+
+
+def vendor_paused_time(*, vendor: Vendor, since: datetime, now: datetime | None = None) -> PausedTime:
+    """Each pause clipped to [since, now]; one still running ends now, or at its due end if that passed."""
+    now = now or timezone.now()
+    totals = {True: timedelta(), False: timedelta()}
+    pauses = (
+        VendorPause.objects.filter(vendor=vendor, started_at__lt=now)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=since))
+        .select_related("vendor")  # the running pause's due end as stored now, not as the caller last read it
+    )
+    for pause in pauses:
+        due = pause.vendor.paused_until
+        end = pause.ended_at or (min(now, due) if due else now)
+        start = max(pause.started_at, since)
+        if end > start:
+            totals[pause.unattended] += end - start
+    return PausedTime(by_team=totals[False], unattended=totals[True])
 
 
 def vendor_open_state(*, vendor: Vendor, at: datetime | None = None) -> OpenState:

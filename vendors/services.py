@@ -39,6 +39,7 @@ from .models import (
     Vendor,
     VendorApplication,
     VendorApplicationStatusHistory,
+    VendorPause,
     VendorPortalPresence,
     VendorStaff,
 )
@@ -511,9 +512,24 @@ def _clean_busy_minutes(value) -> int:
 
 
 def _apply_opening_status(
-    vendor: Vendor, opening_status: str, *, busy_extra_minutes=0, paused_until=None, pause_reason=""
+    vendor: Vendor,
+    opening_status: str,
+    *,
+    busy_extra_minutes=0,
+    paused_until=None,
+    pause_reason="",
+    unattended=False,
+    now: datetime | None = None,
 ) -> None:
-    """The one place the four status columns change, so they always agree (and the constraints hold)."""
+    """The one place the four status columns change, so they always agree (and the constraints hold),
+    and where a pause's start and end are recorded for the shop's health figures. `vendor` is locked."""
+    now = now or timezone.now()
+    was_paused = vendor.opening_status == OpeningStatus.CLOSED
+    if was_paused and opening_status != OpeningStatus.CLOSED:
+        ended = min(now, vendor.paused_until) if vendor.paused_until else now
+        VendorPause.objects.filter(vendor=vendor, ended_at__isnull=True).update(ended_at=ended)
+    elif opening_status == OpeningStatus.CLOSED and not was_paused:
+        VendorPause.objects.create(vendor=vendor, started_at=now, unattended=unattended)
     vendor.opening_status = opening_status
     vendor.busy_extra_minutes = busy_extra_minutes
     vendor.paused_until = paused_until
@@ -568,7 +584,7 @@ def vendor_resume_due(*, vendor_id: int, now: datetime) -> bool:
     )
     if vendor is None:
         return False
-    _apply_opening_status(vendor, OpeningStatus.OPEN)
+    _apply_opening_status(vendor, OpeningStatus.OPEN, now=now)
     vendor.save()
     return True
 
@@ -617,7 +633,7 @@ def vendor_pause_unattended(*, vendor_id: int, now: datetime, watched_since: dat
     if now - unattended_since < timedelta(minutes=minutes):
         return False
     reason = UNATTENDED_PAUSE_REASON.format(minutes=minutes)
-    _apply_opening_status(vendor, OpeningStatus.CLOSED, pause_reason=reason)
+    _apply_opening_status(vendor, OpeningStatus.CLOSED, pause_reason=reason, unattended=True, now=now)
     vendor.save()
     notification_create_for_vendor_staff(
         vendor=vendor,

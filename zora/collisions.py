@@ -12,3 +12,9 @@ DASHBOARD_TOPIC_PREFIX = "realtime:dashboard:"
 def presence_topic(obj) -> str:
     """One topic per object, e.g. realtime:dashboard:vendors.vendorapplication:12."""
     return f"{DASHBOARD_TOPIC_PREFIX}{obj._meta.label_lower}:{obj.pk}"
+
+
+def queue_presence_topic(model) -> str:
+    """One topic for a page that acts on many objects of a kind at once (the product moderation
+    queue), where a topic per row would be a join per row: realtime:dashboard:catalog.product:queue."""
+    return f"{DASHBOARD_TOPIC_PREFIX}{model._meta.label_lower}:queue"

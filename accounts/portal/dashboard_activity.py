@@ -58,6 +58,12 @@ def activity_page(request):
     return render(request, PAGE, _page_context(request))
 
 
+@platform_admin_view
+@require_safe
+def activity_entries(request):
+    return render(request, f"{PAGE}#entries", _page_context(request))
+
+
 class _Echo:
     """csv.writer writes a row to this and the generator hands the line straight to the response."""
 

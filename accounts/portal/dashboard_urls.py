@@ -12,6 +12,7 @@ urlpatterns = [
     path("users/<int:pk>/suspension/", dashboard_users.user_suspension, name="user-suspension"),
     path("users/<int:pk>/admin-rights/", dashboard_users.user_admin_rights, name="user-admin-rights"),
     path("activity/", dashboard_activity.activity_page, name="activity"),
+    path("activity/entries/", dashboard_activity.activity_entries, name="activity-entries"),
     path("activity/export.csv", dashboard_activity.activity_export, name="activity-export"),
     path("announcements/", dashboard_announcements.announcements_page, name="announcements"),
     path("announcements/sent/", dashboard_announcements.announcements_sent, name="announcements-sent"),

@@ -14,9 +14,11 @@ from django.views.decorators.http import require_POST
 from accounts.admin_base import request_meta
 from accounts.portal.access import platform_admin_view
 from accounts.portal.dashboard_forms import SeenVersionForm
+from accounts.selectors import activity_url_for
 from catalog import selectors, services
 from catalog.models import Product
 from vendors.models import Vendor
+from zora.collisions import queue_presence_topic
 from zora.errors import ServiceError
 from zora.forms import add_service_error
 from zora.pages import filtered_page
@@ -69,6 +71,7 @@ def _row(product: Product, *, form=None, refusal="") -> dict:
             auto_id=f"moderate-{product.pk}-%s",
         ),
         "refusal": refusal,
+        "activity_url": activity_url_for(product),
     }
 
 
@@ -77,7 +80,12 @@ def _list_context(request) -> dict:
     listing = filtered_page(
         request, selectors.product_search_for_admin(**filters.filters()), per_page=PRODUCTS_PER_PAGE
     )
-    return {"filters": filters, **listing, "rows": [_row(product) for product in listing["page"].object_list]}
+    return {
+        "filters": filters,
+        **listing,
+        "rows": [_row(product) for product in listing["page"].object_list],
+        "presence_topic": queue_presence_topic(Product),
+    }
 
 
 @platform_admin_view

@@ -101,8 +101,12 @@ def product_edit(request, pk):
 def product_set_active(request, pk):
     product = _own_product(request, pk)
     active = request.POST.get("active") == "1"
-    services.product_update(actor=request.user, product=product, is_active=active)
-    messages.success(request, f"{product.name} is {'on sale again' if active else 'hidden from customers'}.")
+    try:
+        services.product_update(actor=request.user, product=product, is_active=active)
+    except ServiceError as exc:  # e.g. the Zora team took it off sale: theirs to undo
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{product.name} is {'on sale again' if active else 'hidden from customers'}.")
     return redirect("vendor:product-edit", pk=product.pk)
 
 

@@ -11,6 +11,7 @@ from catalog.services import (
     inventory_alerts_sync,
     product_image_add,
     product_mark_out_of_stock,
+    product_moderate,
     review_create,
     review_reply,
 )
@@ -236,6 +237,15 @@ def test_deactivate_and_reactivate(staff_client, product):
     staff_client.post(reverse("vendor:product-active", args=[product.pk]), {"active": "1"})
     product.refresh_from_db()
     assert product.is_active
+
+
+def test_a_product_the_team_took_off_sale_stays_off_and_the_shop_is_told_why(staff_client, product, admin_user):
+    product_moderate(actor=admin_user, product=product, active=False, reason="Mislabelled allergens.")
+    answer = staff_client.post(reverse("vendor:product-active", args=[product.pk]), {"active": "1"}, follow=True)
+    assert answer.status_code == 200
+    assert "The Zora team took Sourdough off sale: Mislabelled allergens." in answer.content.decode()
+    product.refresh_from_db()
+    assert not product.is_active and product.moderation_reason == "Mislabelled allergens."
 
 
 # Photos --------------------------------------------------------------------------------------

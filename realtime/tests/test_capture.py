@@ -4,14 +4,15 @@ row in the same transaction, with the exposed columns and its audience."""
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import Notification, Profile
+from accounts.models import AdminActivityLog, Notification, Profile
 from catalog.models import InventoryAlert, Review
 from orders.models import OrderNote
 from realtime.models import Event
 from realtime.publication import TABLES
-from support.models import EmailMessage, Message, MessageAttachment, ThreadNote
+from support.models import EmailMessage, Message, ThreadNote
 from tests import factories
 
 SECRET_COLUMNS = {"password", "key_hash", "prefix", "last_login", "is_superuser"}
@@ -46,15 +47,7 @@ def _message():
 
 def _message_attachment():
     # Stored names only: capture is about the row, not the file.
-    return MessageAttachment.objects.create(
-        message=_message(),
-        file="chat/a.png",
-        thumbnail="chat/thumbnails/a.webp",
-        content_type="image/png",
-        size=9,
-        width=4,
-        height=3,
-    )
+    return factories.MessageAttachmentFactory(message=_message())
 
 
 # table name -> (make a row, a field to change, its new value)
@@ -80,6 +73,12 @@ ROWS = {
     "conversations": (factories.ConversationFactory, "subject", "About my order"),
     "messages": (_message, "body", "Edited"),
     "message_attachments": (_message_attachment, "width", 8),
+    # The activity log refuses updates and deletes: its only events are INSERTs.
+    "admin_activity": (
+        lambda: AdminActivityLog.objects.create(admin=factories.AdminFactory(), action="test.action", category="other"),
+        None,
+        None,
+    ),
 }
 
 
@@ -108,6 +107,13 @@ def test_insert_update_delete_each_write_one_event(table_name):
     assert {event.type for event in resaved} <= {"UPDATE"}
     assert (resaved or [inserted])[-1].record == table.record(row)
     assert set(inserted.record) == set(table.columns)
+    if field_name is None:
+        with pytest.raises(ValidationError):
+            row.save()
+        with pytest.raises(ValidationError):
+            row.delete()
+        assert _events(table_name, row.pk) == [inserted, *resaved]
+        return
 
     before = table.record(row)
     setattr(row, field_name, new_value)

@@ -1,13 +1,10 @@
 """Every service's writes reach the event stream.
 
-Each service in docs/services.md is driven once. Around each call every
-published table is read before and after: each row it inserted, changed or
-deleted must have a matching event, and the last event of each row must
-carry the row exactly as it now stands. A service that wrote a published
-model with QuerySet.update() or a bulk operation fails here.
+Each service in docs/services.md is driven once inside `reaches_the_stream`
+(realtime/tests/stream_check.py): a service that wrote a published model
+with QuerySet.update() or a bulk operation fails here.
 """
 
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -22,44 +19,13 @@ from orders import services as orders
 from orders.models import Order
 from realtime.models import Event
 from realtime.publication import TABLES
+from realtime.tests.stream_check import reaches_the_stream
 from support import services as support
 from tests import factories
 from vendors import services as vendors
 from vendors.models import VendorStaff
 
 PASSWORD = "a-long-enough-password-42"
-
-
-def _published_rows() -> dict[str, dict[int, dict]]:
-    return {
-        name: {row.pk: table.record(row) for row in table.model._base_manager.all()} for name, table in TABLES.items()
-    }
-
-
-@contextmanager
-def reaches_the_stream(service_name):
-    before = _published_rows()
-    last_event_id = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    yield
-    after = _published_rows()
-    latest, inserted = {}, set()
-    for event in Event.objects.filter(id__gt=last_event_id).exclude(table=Event.ACCESS_TABLE).order_by("id"):
-        key = (event.table, (event.record or event.old_record)["id"])
-        latest[key] = event
-        if event.type == "INSERT":
-            inserted.add(key)
-    for name in TABLES:
-        for pk, record in after[name].items():
-            if before[name].get(pk) == record:
-                continue
-            event = latest.get((name, pk))
-            assert event is not None, f"{service_name} changed {name} #{pk} without an event"
-            if pk not in before[name]:
-                assert (name, pk) in inserted, f"{service_name} inserted {name} #{pk} without an INSERT event"
-            assert event.record == record, f"{service_name}: the event of {name} #{pk} is not the row as stored"
-        for pk in before[name].keys() - after[name].keys():
-            event = latest.get((name, pk))
-            assert event is not None and event.type == "DELETE", f"{service_name} deleted {name} #{pk} silently"
 
 
 @pytest.mark.django_db

@@ -5,13 +5,15 @@ is given."""
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
+from accounts.models import AdminActivityLog
 from catalog.models import InventoryAlert, Review
 from orders.models import OrderNote
 from realtime.models import Event
 from realtime.policies import groups_for_user
 from realtime.publication import TABLES, table_for_model
-from support.models import EmailMessage, EmailThread, Message, MessageAttachment, ThreadNote
+from support.models import EmailMessage, EmailThread, Message, ThreadNote
 from tests import factories
+from vendors.services import vendor_set_active, vendor_update
 
 ROLES = ("anonymous", "customer_a", "customer_b", "vendor_a_staff", "vendor_b_staff", "admin")
 
@@ -45,6 +47,14 @@ def _conversation(world):
     return factories.ConversationFactory(customer=world["customer_a"], vendor=world["vendor_a"])
 
 
+def _closed_vendor_a(world):
+    """Vendor A, whose staff are among the readers, suspended by the platform and then changed again:
+    the change after the suspension is the one its former readers must no longer get."""
+    admin, vendor = world["readers"]["admin"], world["vendor_a"]
+    vendor_set_active(actor=admin, vendor=vendor, active=False, reason="inspection")
+    return vendor_update(actor=admin, vendor=vendor, description="Closed for refit")
+
+
 ROWS = {
     "orders": _order,
     "order_items": lambda world: _order(world).items.get(),
@@ -53,7 +63,7 @@ ROWS = {
     "products": lambda world: factories.ProductFactory(vendor=world["vendor_a"]),
     "inactive_products": lambda world: factories.ProductFactory(vendor=world["vendor_a"], is_active=False),
     "vendors": lambda world: world["vendor_a"],
-    "inactive_vendors": lambda world: factories.VendorFactory(is_active=False),
+    "inactive_vendors": _closed_vendor_a,
     "cart_items": lambda world: factories.CartItemFactory(user=world["customer_a"]),
     "notifications": lambda world: factories.NotificationFactory(user=world["customer_a"]),
     "reviews": lambda world: Review.objects.create(
@@ -74,6 +84,9 @@ ROWS = {
     "email_messages": lambda world: EmailMessage.objects.create(
         thread=_thread(world["customer_a"]), direction="inbound", from_email="a@example.test", body="Hi"
     ),
+    "admin_activity": lambda world: AdminActivityLog.objects.create(
+        admin=world["readers"]["admin"], action="vendor.suspended", category="vendor"
+    ),
     "email_thread_notes": lambda world: ThreadNote.objects.create(
         thread=_thread(world["customer_a"]), body="Team only"
     ),
@@ -81,23 +94,14 @@ ROWS = {
     "messages": lambda world: Message.objects.create(
         conversation=(conversation := _conversation(world)), sender=conversation.customer, body="Hello"
     ),
-    "message_attachments": lambda world: MessageAttachment.objects.create(
-        message=Message.objects.create(
-            conversation=(conversation := _conversation(world)), sender=conversation.customer, body="See this"
-        ),
-        file="chat/a.png",
-        thumbnail="chat/thumbnails/a.webp",
-        content_type="image/png",
-        size=9,
-        width=4,
-        height=3,
-    ),
+    "message_attachments": lambda world: factories.MessageAttachmentFactory(message__conversation=_conversation(world)),
 }
 
 EVERYONE = set(ROLES)
 A_AND_VENDOR_A = {"customer_a", "vendor_a_staff", "admin"}
 CUSTOMER_A_AND_ADMIN = {"customer_a", "admin"}
-# Staff of an inactive vendor lose its group with it, so only the platform team sees the shop.
+# Staff of an inactive vendor lose its group with it, so only the platform team sees the shop
+# (vendor_a_staff work for the closed shop: their membership alone must not keep them reading it).
 EXPECTED = {
     "orders": A_AND_VENDOR_A,
     "order_items": A_AND_VENDOR_A,
@@ -117,6 +121,7 @@ EXPECTED = {
     "external_email_threads": {"admin"},
     "email_messages": CUSTOMER_A_AND_ADMIN,
     # The team's notes on customer A's thread: never customer A's.
+    "admin_activity": {"admin"},
     "email_thread_notes": {"admin"},
     "conversations": A_AND_VENDOR_A,
     "messages": A_AND_VENDOR_A,

@@ -371,26 +371,47 @@
     }
   });
 
-  /* A form sent from inside a live region: a refresh already under way read the page before this
-     write, so it is dropped rather than allowed to land after the form's answer and hide it. */
+  /* A request sent from inside a live region (a form's post, or a get such as "fill in this quick
+     reply"): a refresh already under way read the page before it, so it is dropped rather than
+     allowed to land after the answer and hide it; refreshes asked for meanwhile wait for the answer. */
   function liveRegionOf(element) {
     return element.closest && element.closest('[hx-trigger*="zora:changed:"]');
   }
+  const regionOfRequest = new WeakMap(); // xhr -> the live region its answer lands in
   body.addEventListener("htmx:beforeRequest", (event) => {
-    if (event.detail.requestConfig.verb === "get") return;
     const region = liveRegionOf(event.detail.elt);
     if (!region || region === event.detail.elt) return;
-    region.dataset.writing = "1";
+    regionOfRequest.set(event.detail.xhr, region);
+    region.dataset.writing = String((parseInt(region.dataset.writing, 10) || 0) + 1);
     htmx.trigger(region, "htmx:abort");
   });
+  /* Keyed by the request, not the element: the element may have been swapped out by its own answer,
+     and the aborted refresh's own afterRequest must not end the hold. */
   body.addEventListener("htmx:afterRequest", (event) => {
-    if (event.detail.requestConfig.verb === "get") return;
-    const region = liveRegionOf(event.detail.elt);
-    if (!region || !region.dataset.writing) return;
+    const region = regionOfRequest.get(event.detail.xhr);
+    if (!region) return;
+    regionOfRequest.delete(event.detail.xhr);
+    const writing = (parseInt(region.dataset.writing, 10) || 1) - 1;
+    if (writing > 0) {
+      region.dataset.writing = String(writing);
+      return;
+    }
     delete region.dataset.writing;
     const pending = region.dataset.refreshAfterWrite;
     delete region.dataset.refreshAfterWrite;
     if (pending) htmx.trigger(body, pending);
+  });
+  /* A filter form outside a live list fetches the list with its query: the list's own refreshes
+     must ask for that same query from then on, not the one the page was first rendered with. */
+  body.addEventListener("htmx:afterSwap", (event) => {
+    const region = event.detail.target;
+    const trigger = event.detail.elt;
+    if (!region || !region.matches || !region.matches('[hx-trigger*="zora:changed:"][hx-get]')) return;
+    if (event.detail.requestConfig.verb !== "get" || region.contains(trigger)) return;
+    const fetched = event.detail.pathInfo.finalRequestPath || "";
+    if (fetched.split("?")[0] !== region.getAttribute("hx-get").split("?")[0]) return;
+    region.setAttribute("hx-get", fetched);
+    htmx.process(region);
   });
   document.addEventListener("focusout", () => {
     setTimeout(() => {

@@ -117,9 +117,12 @@ def _activity_url(vendor: Vendor) -> str:
 
 
 def _detail_page(request, vendor: Vendor, *, status=200, failed=None, refusal=""):
+    now = timezone.now()
+    health = vendor_order_health(vendor=vendor, days=HEALTH_DAYS, now=now)
     context = {
         **_account_context(vendor, failed=failed, refusal=refusal),
-        "health": vendor_order_health(vendor=vendor, days=HEALTH_DAYS, now=timezone.now()),
+        "health": health,
+        "paused": selectors.vendor_paused_time(vendor=vendor, since=health.since, now=now),
         "health_days": HEALTH_DAYS,
         "orders": Order.objects.filter(vendor=vendor).select_related("customer")[:RECENT_ORDERS],
         "products": Product.objects.filter(vendor=vendor).order_by("-updated_at", "-id")[:RECENT_PRODUCTS],

@@ -1,6 +1,8 @@
 """The dashboard's vendors pages, through Django's test client."""
 
+from contextlib import contextmanager
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -10,8 +12,18 @@ from accounts.models import AdminActivityLog
 from orders.models import Order
 from orders.selectors import vendor_order_health
 from tests import factories
+from vendors import services
+from vendors.models import VendorPortalPresence
+from vendors.selectors import vendor_paused_time
 from vendors.services import vendor_set_active
 from zora.versions import version_of
+
+
+@contextmanager
+def freeze(moment):
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +112,33 @@ def test_the_health_figures(vendor):
     assert health.orders == 3 and health.cancelled == 1 and health.auto_rejected == 1
     assert health.average_acceptance_minutes == 4
     assert str(health.cancellation_rate) == "33.3"
+
+
+def test_time_paused_counts_the_shops_pauses_within_the_window(admin_client, vendor, settings):
+    """Pauses by the team and the heartbeat's automatic ones, each clipped to the window; a due end
+    counts as the end even before the sweep reopens the shop."""
+    now = timezone.now()
+    with freeze(now - timedelta(days=31)):
+        services.vendor_set_status(actor=vendor.owner, vendor=vendor, opening_status="closed")
+    with freeze(now - timedelta(days=29, hours=22)):  # 2 h of this pause fall inside the 30 days
+        services.vendor_set_status(actor=vendor.owner, vendor=vendor, opening_status="open")
+    with freeze(now - timedelta(hours=5)):
+        services.vendor_set_status(
+            actor=vendor.owner, vendor=vendor, opening_status="closed", paused_until=now - timedelta(hours=4)
+        )
+    with freeze(now - timedelta(minutes=45)):
+        vendor.refresh_from_db()
+        services.vendor_set_status(actor=vendor.owner, vendor=vendor, opening_status="open")  # after its due end
+    settings.VENDOR_PORTAL_OFFLINE_PAUSE_MINUTES = 10
+    VendorPortalPresence.objects.create(vendor=vendor, last_seen_at=now - timedelta(minutes=42))
+    unwatched = now - timedelta(minutes=30)
+    assert services.vendor_pause_unattended(vendor_id=vendor.pk, now=unwatched, watched_since=now - timedelta(days=1))
+
+    paused = vendor_paused_time(vendor=vendor, since=now - timedelta(days=30), now=now)
+    assert paused.by_team == timedelta(hours=3)  # 2 h + the 1 h up to the due end, not the 4 h 15 until reopened
+    assert paused.unattended == timedelta(minutes=30)
+    page = admin_client.get(reverse("dashboard:vendor", args=[vendor.pk])).content.decode()
+    assert "3 h 0 min" in page and "30 min" in page
 
 
 def test_an_admin_suspends_and_reactivates_a_shop(admin_client, admin_user, vendor):
