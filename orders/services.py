@@ -25,6 +25,7 @@ from catalog.services import inventory_alerts_sync, money, stock_movement_record
 from orders import selectors
 from orders.models import CartItem, Checkout, Order, OrderItem, OrderNote, OrderStatusHistory
 from vendors.access import user_manages_vendor
+from vendors.geo import delivery_distance_km
 from vendors.models import Vendor
 from vendors.selectors import vendor_open_state
 from zora.errors import Conflict, InvalidInput, NotFound, RuleViolation
@@ -98,10 +99,16 @@ def _ensure_available(product: Product, *, shop_must_be_open: bool) -> None:
             )
 
 
-def _orderable_product(product: Product) -> Product:
-    """The product as it is now in the database, refused if it cannot be bought."""
+def _orderable_product(product: Product, *, shopper=None) -> Product:
+    """The product as it is now in the database, refused if it cannot be bought.
+
+    Given the `shopper` who is reaching for it, a product they cannot see in the catalogue (unlisted,
+    or of a suspended shop) is refused as if it did not exist: its name and its shop's are not theirs
+    to learn. A line already in their cart was seen, so its refusals may name it.
+    """
     current = Product.objects.select_related("vendor").filter(pk=product.pk).first()
-    if current is None:
+    listed = current is not None and current.is_active and current.vendor.is_active
+    if current is None or not (shopper is None or listed or user_manages_vendor(user=shopper, vendor=current.vendor)):
         raise NotFound("No such product.", field="product")
     _ensure_available(current, shop_must_be_open=False)
     return current
@@ -118,7 +125,7 @@ def _own_cart_item(user, item_id) -> CartItem:
 def cart_add_item(*, user, product, quantity=1) -> CartItem:
     """Adds to the existing line for that product, so every device sees one line."""
     quantity = whole_number(quantity, field="quantity", minimum=1)
-    product = _orderable_product(product)
+    product = _orderable_product(product, shopper=user)
     try:
         with transaction.atomic():
             return _cart_line_add(user, product, quantity)
@@ -182,6 +189,18 @@ def _delivery_destination(customer, address, lat, lng) -> tuple[str, Decimal | N
         profile.default_lat if lat is None else lat,
         profile.default_lng if lng is None else lng,
     )
+
+
+def _ensure_delivers_to(vendor: Vendor, lat, lng) -> None:
+    """The shop's delivery radius, where both the shop and the address have coordinates; an address
+    without them (typed, not picked on the map) cannot be measured and is taken as given."""
+    distance = delivery_distance_km(vendor, lat, lng)
+    if distance is not None and distance > float(vendor.delivery_radius_km):
+        raise RuleViolation(
+            f"{vendor.name} delivers within {vendor.delivery_radius_km} km; this address is {distance:.1f} km away.",
+            code="outside_delivery_radius",
+            field="delivery_address",
+        )
 
 
 def _random_order_number() -> str:
@@ -254,6 +273,7 @@ def order_checkout(
     for line in lines:
         product = products[line.product_id]
         _ensure_available(product, shop_must_be_open=True)
+        _ensure_delivers_to(product.vendor, lat, lng)
         if line.quantity > product.stock:
             raise _insufficient_stock(product, line.quantity)
         lines_by_vendor[product.vendor_id].append(line)

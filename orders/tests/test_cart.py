@@ -42,13 +42,18 @@ def test_cart_never_holds_more_than_the_stock(customer, product):
 
 def test_unavailable_products_cannot_be_added(customer, vendor):
     hidden = factories.ProductFactory(vendor=vendor, is_active=False)
-    with pytest.raises(RuleViolation) as refusal:
-        cart_add_item(user=customer, product=hidden)
-    assert (refusal.value.code, refusal.value.field) == ("product_unavailable", "product")
-
     suspended_shop = factories.ProductFactory(vendor=factories.VendorFactory(is_active=False))
+    for product in (hidden, suspended_shop):
+        # Not in the catalogue: to a customer it does not exist.
+        with pytest.raises(NotFound) as refusal:
+            cart_add_item(user=customer, product=product)
+        assert (refusal.value.code, refusal.value.field) == ("not_found", "product")
+
     with pytest.raises(RuleViolation) as refusal:
-        cart_add_item(user=customer, product=suspended_shop)
+        cart_add_item(user=vendor.owner, product=hidden)
+    assert (refusal.value.code, refusal.value.field) == ("product_unavailable", "product")
+    with pytest.raises(RuleViolation) as refusal:
+        cart_add_item(user=suspended_shop.vendor.owner, product=suspended_shop)
     assert (refusal.value.code, refusal.value.field) == ("vendor_unavailable", "product")
 
     deleted = factories.ProductFactory(vendor=vendor)

@@ -102,12 +102,28 @@ def test_checkout_takes_stock_and_raises_alerts(customer, vendor):
 
 def test_given_address_overrides_the_default(customer, two_shops):
     fill_cart(customer, (two_shops["milk"], 1))
-    (order,) = order_checkout(customer=customer, delivery_address="9 Elm Road", delivery_lat="51.6", delivery_lng=0)
+    (order,) = order_checkout(
+        customer=customer, delivery_address="9 Elm Road", delivery_lat="51.51", delivery_lng="-0.12"
+    )
     assert (order.delivery_address, order.delivery_lat, order.delivery_lng) == (
         "9 Elm Road",
-        Decimal("51.6"),
-        Decimal("0"),
+        Decimal("51.51"),
+        Decimal("-0.12"),
     )
+
+
+def test_an_address_outside_a_shops_delivery_radius_is_refused_naming_the_shop(customer, two_shops, nothing_written):
+    fill_cart(customer, (two_shops["bread"], 1), (two_shops["milk"], 1))
+    # 51.545, -0.12 is 4.9 km from the shops: inside the default 5 km, outside the grocer's 3 km.
+    Vendor.objects.filter(pk=two_shops["milk"].vendor_id).update(delivery_radius_km=Decimal("3"))
+    with nothing_written():
+        with pytest.raises(RuleViolation) as refused:
+            order_checkout(customer=customer, delivery_address="Far Road", delivery_lat="51.545", delivery_lng="-0.12")
+    grocer = two_shops["milk"].vendor.name
+    assert refused.value.code == "outside_delivery_radius" and refused.value.field == "delivery_address"
+    assert refused.value.message == f"{grocer} delivers within 3.00 km; this address is 4.9 km away."
+    Vendor.objects.filter(pk=two_shops["milk"].vendor_id).update(delivery_radius_km=Decimal("5"))
+    assert len(order_checkout(customer=customer, delivery_lat="51.545", delivery_lng="-0.12")) == 2
 
 
 def test_no_address_at_all_is_refused(two_shops):

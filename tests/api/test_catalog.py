@@ -85,6 +85,16 @@ def test_vendors_nearby_are_ordered_by_distance(api, db):
     assert everyone["count"] == 4 and everyone["results"][0]["distance_km"] is None
 
 
+def test_nearby_lists_only_shops_that_deliver_to_the_point(api, db):
+    """3.3 km away: inside the search radius, but the small shop delivers within 2 km only."""
+    delivers = factories.VendorFactory(name="Delivers", lat=Decimal("51.530000"), lng=Decimal("-0.120000"))
+    factories.VendorFactory(
+        name="Too small", lat=Decimal("51.530000"), lng=Decimal("-0.120000"), delivery_radius_km=Decimal("2")
+    )
+    results = api.get("/api/v1/vendors?lat=51.5&lng=-0.12&radius_km=10").json()["results"]
+    assert [vendor["slug"] for vendor in results] == [delivers.slug]
+
+
 def test_vendor_search_validates_its_coordinates(api, db):
     assert_error(api.get("/api/v1/vendors?lat=91&lng=0"), 400, fields=["lat"])
     assert_error(api.get("/api/v1/vendors?lat=10&lng=-181&radius_km=0"), 400, fields=["lng", "radius_km"])

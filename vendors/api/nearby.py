@@ -1,14 +1,17 @@
-"""Vendors near a point, by great-circle distance computed in SQL (PostgreSQL and SQLite alike)."""
+"""Vendors near a point, by great-circle distance computed in SQL (PostgreSQL and SQLite alike).
+
+Only shops that deliver to the point are near it: the search radius narrows
+the list, each shop's own delivery radius decides whether it is on it at all.
+The same distance, in Python, decides at checkout (`vendors.geo`).
+"""
 
 from math import cos, radians
 
 from django.db.models import F, FloatField, Q, QuerySet, Value
 from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
 
+from vendors.geo import EARTH_RADIUS_KM, KM_PER_DEGREE_LATITUDE
 from vendors.models import Vendor
-
-EARTH_RADIUS_KM = 6371.0088
-KM_PER_DEGREE_LATITUDE = 111.32
 
 
 def _bounding_box(lat: float, lng: float, radius_km: float) -> Q:
@@ -33,11 +36,13 @@ def _haversine_km(lat: float, lng: float):
 
 
 def vendors_near(vendors: QuerySet[Vendor], *, lat: float, lng: float, radius_km: float) -> QuerySet[Vendor]:
-    """`vendors` within `radius_km` of the point, nearest first, each annotated with `distance_km`."""
+    """`vendors` within `radius_km` of the point that deliver to it, nearest first, each annotated with
+    `distance_km`."""
     return (
         vendors.filter(lat__isnull=False, lng__isnull=False)
         .filter(_bounding_box(lat, lng, radius_km))
         .annotate(distance_km=_haversine_km(lat, lng))
         .filter(distance_km__lte=radius_km)
+        .filter(distance_km__lte=Cast(F("delivery_radius_km"), FloatField()))
         .order_by("distance_km", "id")
     )

@@ -146,6 +146,10 @@ VENDORS = [
     ),
 ]
 
+# Every demo customer orders from shops across London (Hackney to Brixton is 10 km): the shops
+# deliver that far, so the orders below respect each shop's delivery radius.
+DEMO_DELIVERY_RADIUS_KM = Decimal("12")
+
 # (email, name, phone, address, lat, lng)
 CUSTOMERS = [
     (CUSTOMER_EMAIL, "Chloe Mensah", "07700 900123", "14 Dalston Lane, London E8 3DF", "51.546300", "-0.071000"),
@@ -309,6 +313,7 @@ class DemoMarketplace:
         )
         vendors.application_start_review(actor=self.admin, application=application)
         vendor = vendors.application_approve(actor=self.admin, application=application)
+        vendor = vendors.vendor_update(actor=owner, vendor=vendor, delivery_radius_km=DEMO_DELIVERY_RADIUS_KM)
         for product_name, category, price, stock, threshold in products:
             catalog.product_create(
                 actor=owner,
