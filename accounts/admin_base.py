@@ -13,11 +13,12 @@ from django.contrib.admin.helpers import ActionForm
 from django.db import transaction
 
 from zora.errors import ServiceError
+from zora.throttling import client_address
 
 
 def request_meta(request) -> dict:
     """What the activity log records about the admin's request."""
-    return {"ip": request.META.get("REMOTE_ADDR"), "user_agent": request.headers.get("User-Agent", "")[:500]}
+    return {"ip": client_address(request) or None, "user_agent": request.headers.get("User-Agent", "")[:500]}
 
 
 class ReasonActionForm(ActionForm):

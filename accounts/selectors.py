@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -115,3 +115,10 @@ def activity_url_for(obj) -> str:
     """The activity log filtered to one object's entries, for a link on that object's dashboard page."""
     query = urlencode({"entity_type": obj._meta.label_lower, "entity_id": obj.pk})
     return f"{reverse('dashboard:activity')}?{query}"
+
+
+def signed_in_devices(*, user: User) -> QuerySet[ApiToken]:
+    """The user's tokens still valid, most recently used first."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by(
+        F("last_used_at").desc(nulls_last=True), "-created_at", "-id"
+    )

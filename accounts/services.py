@@ -3,10 +3,13 @@
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email, validate_ipv46_address
 from django.db import transaction
 from django.utils import timezone
+from django.utils.http import urlsafe_base64_decode
 
 from realtime.services import broadcast_send
 from realtime.socket.channels import ANNOUNCEMENTS
@@ -18,6 +21,9 @@ from .selectors import user_version
 
 COORDINATE_PLACES = Decimal("0.000001")
 USER_AGENT_MAX_LENGTH = AdminActivityLog._meta.get_field("user_agent").max_length
+# The same mail as the portal's "forgot your password" page sends.
+PASSWORD_RESET_EMAIL = "portal/email/password_reset.txt"
+PASSWORD_RESET_SUBJECT = "portal/email/password_reset_subject.txt"
 PROFILE_FIELDS = ("full_name", "phone", "avatar_url", "default_address", "default_lat", "default_lng")
 
 
@@ -77,17 +83,21 @@ def validate_coordinate(value, *, field: str, limit: int) -> Decimal | None:
 
 
 @transaction.atomic
+def _validated_new_password(password: str, *, user: User, field: str) -> str:
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as error:
+        raise InvalidInput(" ".join(error.messages), code="weak_password", field=field) from None
+    return password
+
+
 def user_register(*, email: str, password: str, full_name: str, phone: str = "") -> User:
     address = validate_email_address(email, field="email")
     full_name = validate_required_text(full_name, field="full_name", max_length=150)
     phone = validate_optional_text(phone, field="phone", max_length=32)
     if User.objects.filter(email__iexact=address).exists():
         raise Conflict("An account with this email already exists.", code="email_taken", field="email")
-    candidate = User(email=address, full_name=full_name, phone=phone)
-    try:
-        password_validation.validate_password(password, user=candidate)
-    except ValidationError as error:
-        raise InvalidInput(" ".join(error.messages), code="weak_password", field="password") from None
+    _validated_new_password(password, user=User(email=address, full_name=full_name, phone=phone), field="password")
     user = User.objects.create_user(email=address, password=password, full_name=full_name, phone=phone)
     Profile.objects.create(user=user)
     return user
@@ -210,6 +220,76 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
     return token
+
+
+def _revoke_devices(user: User, *, keep: ApiToken | None = None) -> int:
+    """Every signed-in device of `user` but `keep`: each revocation closes that device's sockets."""
+    revoked = 0
+    for token in ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True).order_by("id"):
+        if keep is None or token.pk != keep.pk:
+            api_token_revoke(token=token)
+            revoked += 1
+    return revoked
+
+
+@transaction.atomic
+def user_change_password(*, user: User, current_password: str, new_password: str, keep: ApiToken | None = None) -> int:
+    """A new password, given the current one; every other signed-in device is signed out (a stolen
+    phone's token must not outlive the password it was made with). Returns how many were."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.check_password(current_password or ""):
+        raise InvalidInput("This is not your current password.", code="wrong_password", field="current_password")
+    if current_password == new_password:
+        raise InvalidInput("Choose a password different from the current one.", code="unchanged", field="new_password")
+    user.set_password(_validated_new_password(new_password, user=user, field="new_password"))
+    user.save(update_fields=["password"])
+    return _revoke_devices(user, keep=keep)
+
+
+def password_reset_request(*, email: str, domain: str, use_https: bool) -> None:
+    """Mails a reset link to the account with this address, if there is one and it may sign in; the
+    caller's answer never says which (no account discovery). The link opens the portal's reset page;
+    the app may instead read uid and token from it and call the confirm endpoint."""
+    address = validate_email_address(email, field="email")
+    form = PasswordResetForm(data={"email": address})
+    if not form.is_valid():
+        return
+    transaction.on_commit(
+        lambda: form.save(
+            domain_override=domain,
+            use_https=use_https,
+            email_template_name=PASSWORD_RESET_EMAIL,
+            subject_template_name=PASSWORD_RESET_SUBJECT,
+        )
+    )
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    """The reset link's uid and token with the new password; every signed-in device is signed out."""
+    refused = InvalidInput(
+        "This reset link is invalid or has expired: ask for a new one.", code="invalid_token", field="token"
+    )
+    try:
+        user_id = urlsafe_base64_decode(uid or "").decode()
+        user = User.objects.select_for_update().get(pk=int(user_id))
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError, User.DoesNotExist):
+        raise refused from None
+    if not default_token_generator.check_token(user, token or ""):
+        raise refused
+    user.set_password(_validated_new_password(new_password, user=user, field="new_password"))
+    user.save(update_fields=["password"])
+    _revoke_devices(user)
+    return user
+
+
+@transaction.atomic
+def api_token_revoke_device(*, user: User, token_id) -> ApiToken:
+    """One of the user's own devices, signed out from another; someone else's token is not found."""
+    token = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).first()
+    if token is None:
+        raise NotFound("No such signed-in device.", field="id")
+    return api_token_revoke(token=token)
 
 
 # Notifications --------------------------------------------------------------------------------

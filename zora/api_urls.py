@@ -16,6 +16,13 @@ urlpatterns = [
     path("auth/register", accounts.RegisterView.as_view(), name="auth-register"),
     path("auth/token", accounts.TokenView.as_view(), name="auth-token"),
     path("auth/logout", accounts.LogoutView.as_view(), name="auth-logout"),
+    path("auth/password", accounts.PasswordChangeView.as_view(), name="auth-password"),
+    path("auth/password-reset", accounts.PasswordResetRequestView.as_view(), name="auth-password-reset"),
+    path(
+        "auth/password-reset/confirm", accounts.PasswordResetConfirmView.as_view(), name="auth-password-reset-confirm"
+    ),
+    path("auth/devices", accounts.DeviceListView.as_view(), name="auth-devices"),
+    path("auth/devices/<id:pk>", accounts.DeviceView.as_view(), name="auth-device"),
     path("me", accounts.MeView.as_view(), name="me"),
     path("notifications", accounts.NotificationListView.as_view(), name="notifications"),
     path("notifications/read-all", accounts.NotificationReadAllView.as_view(), name="notifications-read-all"),

@@ -3,6 +3,7 @@ import secrets
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -12,6 +13,7 @@ from realtime import metrics
 from realtime.selectors import relay_backlog
 
 CHANNEL_LAYER_TIMEOUT_SECONDS = 2.0
+DATABASE_TIMEOUT_SECONDS = 2.0
 
 
 def landing(request):
@@ -19,8 +21,17 @@ def landing(request):
 
 
 def _check_database() -> dict:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """SELECT 1, on a pooled connection taken within two seconds. While the server is down, the pool
+    would keep a request waiting for one for DATABASE_POOL_TIMEOUT (30 s): far past a load balancer's
+    patience, so the process looked hung instead of saying that its database is down."""
+    pool = getattr(connection, "pool", None)
+    if pool is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    else:
+        pool.open()
+        with pool.connection(timeout=DATABASE_TIMEOUT_SECONDS) as pooled:
+            pooled.execute("SELECT 1")
     return {"status": "ok", "vendor": connection.vendor}
 
 
@@ -56,8 +67,24 @@ def healthz(request):
     return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
 
 
+def _may_scrape(request) -> bool:
+    """With METRICS_TOKEN set, only its bearer; without it, anyone in development and nobody in production
+    (the figures map the deployment: how many sockets, how far behind the relay is)."""
+    if not settings.METRICS_TOKEN:
+        return settings.DEBUG
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and secrets.compare_digest(
+        token.strip().encode(), settings.METRICS_TOKEN.encode()
+    )
+
+
 def prometheus_metrics(request):
     """This process's metrics in Prometheus text format; the relay backlog is read at scrape time."""
+    if not _may_scrape(request):
+        reason = "send Authorization: Bearer <METRICS_TOKEN>" if settings.METRICS_TOKEN else "set METRICS_TOKEN"
+        response = HttpResponse(f"/metrics needs a token: {reason}.\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     backlog = relay_backlog()
     metrics.RELAY_LAG_SEQ.set(backlog.events)
     metrics.RELAY_LAG_SECONDS.set(backlog.oldest_age_seconds)

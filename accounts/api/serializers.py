@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from accounts.models import Notification, Profile
+from accounts.models import ApiToken, Notification, Profile
 from zora.api import coordinate_field
 
 
@@ -66,6 +66,44 @@ class LoginSerializer(serializers.Serializer):
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send as `Authorization: Bearer <token>`; shown only this once.")
     user = MeSerializer()
+
+
+def _password(**kwargs):
+    return serializers.CharField(max_length=128, write_only=True, trim_whitespace=False, **kwargs)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = _password()
+    new_password = _password(help_text="Checked by the same rules as at sign-up.")
+
+
+class PasswordChangedSerializer(serializers.Serializer):
+    signed_out_devices = serializers.IntegerField(help_text="Other devices signed out; this one stays signed in.")
+
+
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64, help_text="From the reset link: /accounts/password/reset/<uid>/<token>/")
+    token = serializers.CharField(max_length=128)
+    new_password = _password()
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField(help_text="The device this request was made with.")
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "current"]
+
+    def get_current(self, token) -> bool:
+        return token.pk == self.context.get("current_token_id")
 
 
 class NotificationSerializer(serializers.ModelSerializer):

@@ -13,10 +13,16 @@ from zora.pagination import PageNumberPagination
 from zora.throttling import AuthEmailRateThrottle, AuthIPRateThrottle, WriteRateThrottle
 
 from .serializers import (
+    DetailSerializer,
+    DeviceSerializer,
     LoginSerializer,
     MeSerializer,
     NotificationQuerySerializer,
     NotificationSerializer,
+    PasswordChangedSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
     ProfileInputSerializer,
     RegisterSerializer,
     TokenSerializer,
@@ -80,12 +86,99 @@ class LogoutView(ApiView):
         responses={204: None, **error_responses(400, 401, 429)},
     )
     def post(self, request):
-        token = None
-        if isinstance(request.auth, str):
-            token = ApiToken.objects.filter(user=request.user, key_hash=ApiToken.hash_key(request.auth)).first()
+        token = _request_token(request)
         if token is None:
             raise InvalidInput("Only a request made with a Bearer token can sign it out.", code="no_token")
         services.api_token_revoke(token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _request_token(request) -> ApiToken | None:
+    """The device token this request was made with (None for a session or no token)."""
+    if not isinstance(request.auth, str):
+        return None
+    return ApiToken.objects.filter(user=request.user, key_hash=ApiToken.hash_key(request.auth)).first()
+
+
+class PasswordChangeView(ApiView):
+    serializer_class = PasswordChangedSerializer
+
+    @extend_schema(
+        operation_id="auth_password_change",
+        summary="Change my password: every other device is signed out",
+        request=PasswordChangeSerializer,
+        responses={200: PasswordChangedSerializer, **error_responses(400, 401, 429)},
+    )
+    def post(self, request):
+        data = self.validated(PasswordChangeSerializer, request.data)
+        signed_out = services.user_change_password(user=request.user, keep=_request_token(request), **data)
+        return self.render({"signed_out_devices": signed_out})
+
+
+class PasswordResetRequestView(ApiView):
+    """Open to anyone and throttled like sign-in; the answer is the same whether the account exists."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthIPRateThrottle, AuthEmailRateThrottle, WriteRateThrottle]
+    serializer_class = DetailSerializer
+
+    @extend_schema(
+        operation_id="auth_password_reset",
+        summary="Email me a password reset link",
+        request=PasswordResetRequestSerializer,
+        responses={202: DetailSerializer, **error_responses(400, 429)},
+        auth=[],
+    )
+    def post(self, request):
+        data = self.validated(PasswordResetRequestSerializer, request.data)
+        services.password_reset_request(email=data["email"], domain=request.get_host(), use_https=request.is_secure())
+        detail = "If an account uses this address, a reset link is on its way."
+        return self.render({"detail": detail}, status_code=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(ApiView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthIPRateThrottle, WriteRateThrottle]
+    serializer_class = DetailSerializer
+
+    @extend_schema(
+        operation_id="auth_password_reset_confirm",
+        summary="Set a new password with the reset link's uid and token; every device is signed out",
+        request=PasswordResetConfirmSerializer,
+        responses={200: DetailSerializer, **error_responses(400, 429)},
+        auth=[],
+    )
+    def post(self, request):
+        services.password_reset_confirm(**self.validated(PasswordResetConfirmSerializer, request.data))
+        return self.render({"detail": "Password changed. Sign in with the new one."})
+
+
+class DeviceListView(ApiView):
+    serializer_class = DeviceSerializer
+
+    def get_serializer_context(self):
+        token = _request_token(self.request)
+        return {**super().get_serializer_context(), "current_token_id": token.pk if token else None}
+
+    @extend_schema(
+        operation_id="auth_devices_list", responses={200: DeviceSerializer(many=True), **error_responses(400, 401)}
+    )
+    def get(self, request):
+        return self.render_page(selectors.signed_in_devices(user=request.user))
+
+
+class DeviceView(ApiView):
+    serializer_class = DeviceSerializer
+
+    @extend_schema(
+        operation_id="auth_devices_revoke",
+        summary="Sign one of my devices out (its open sockets are closed)",
+        responses={204: None, **error_responses(401, 404, 429)},
+    )
+    def delete(self, request, pk):
+        services.api_token_revoke_device(user=request.user, token_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

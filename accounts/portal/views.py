@@ -16,12 +16,9 @@ from accounts.portal.forms import LoginForm
 from accounts.services import notification_mark_all_read, notification_mark_read, user_authenticate
 from zora.errors import NotFound, ServiceError
 from zora.forms import add_service_error
+from zora.throttling import client_address
 
 BACKEND = "accounts.backends.ActiveAccountBackend"
-
-
-def _client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _safe_next(request) -> str:
@@ -40,7 +37,7 @@ def login_view(request):
     form = LoginForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        email, address = form.cleaned_data["email"], _client_address(request)
+        email, address = form.cleaned_data["email"], client_address(request)
         if login_locked_out(email=email, address=address):
             form.add_error(None, "Too many failed sign-ins. Wait 15 minutes, or reset your password.")
             status = 429

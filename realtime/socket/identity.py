@@ -15,16 +15,18 @@ out of the page that opened it.
 
 The session is an ambient credential: a browser attaches the cookie to any
 page's socket. So a socket that carries an `Origin` header (every browser
-sends one) must come from one of ALLOWED_HOSTS; a socket without one is a
-native client and can only prove itself with a token, which no other site
-can make it send.
+sends one) must come from a page of this site (the Origin names the Host the
+socket was opened to) or of a site in REALTIME_ALLOWED_ORIGINS; a socket
+without one is a native client and can only prove itself with a token, which
+no other site can make it send.
 """
 
 import secrets
 from dataclasses import dataclass
 from importlib import import_module
+from urllib.parse import ParseResult, urlparse
 
-from channels.security.websocket import OriginValidator
+from channels.security.websocket import OriginValidator, WebsocketDenier
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
 from django.utils.crypto import constant_time_compare
@@ -110,11 +112,44 @@ def _session_user(session_key: str):
 
 
 class BrowserOriginValidator(OriginValidator):
-    """Refuses browser sockets from sites outside ALLOWED_HOSTS, so no other site can
-    ride a signed-in user's session cookie; sockets without an Origin are native clients."""
+    """Refuses browser sockets opened by other sites' pages, so none can ride a signed-in user's
+    session cookie; sockets without an Origin are native clients.
+
+    A page of this site is one whose Origin names the host and port the socket was opened to (its
+    Host header); REALTIME_ALLOWED_ORIGINS adds other sites' pages. ALLOWED_HOSTS plays no part:
+    it says which names this site answers to, not whose pages may use its cookies, and it is
+    often `*` behind a proxy.
+    """
 
     def __init__(self, application):
-        super().__init__(application, settings.ALLOWED_HOSTS)
+        super().__init__(application, allowed_origins=())
 
-    def valid_origin(self, parsed_origin) -> bool:
-        return parsed_origin is None or self.validate_origin(parsed_origin)
+    async def __call__(self, scope, receive, send):
+        origin, host = _header(scope, b"origin"), _header(scope, b"host")
+        if origin is None or self.allows(urlparse(origin), host or ""):
+            return await self.application(scope, receive, send)
+        return await WebsocketDenier()(scope, receive, send)
+
+    def allows(self, origin: ParseResult, host: str) -> bool:
+        listed = settings.REALTIME_ALLOWED_ORIGINS
+        return _same_origin(origin, host) or any(self.match_allowed_origin(origin, pattern) for pattern in listed)
+
+
+def _header(scope, name: bytes) -> str | None:
+    for header_name, value in scope.get("headers", []):
+        if header_name == name:
+            return value.decode("latin1")
+    return None
+
+
+def _same_origin(origin: ParseResult, host: str) -> bool:
+    """Whether the Origin's host and port are the Host's (a port left out is the scheme's default)."""
+    if origin.scheme not in ("http", "https"):
+        return False  # "null" (sandboxed frames, files) and anything stranger
+    default_port = 443 if origin.scheme == "https" else 80
+    requested = urlparse("//" + host)
+    try:
+        origin_port, requested_port = origin.port or default_port, requested.port or default_port
+    except ValueError:  # a port that is not a number
+        return False
+    return bool(origin.hostname) and (origin.hostname, origin_port) == (requested.hostname, requested_port)

@@ -72,8 +72,9 @@ class SocketClient:
         if apikey is not False:
             query["apikey"] = apikey or settings.REALTIME_PUBLIC_KEY
         self.vsn = vsn
+        # A Host header as every client sends one: a browser socket's Origin is checked against it.
         self.communicator = WebsocketCommunicator(
-            APPLICATION, "/realtime/v1/websocket?" + urlencode(query), headers=list(headers)
+            APPLICATION, "/realtime/v1/websocket?" + urlencode(query), headers=[(b"host", b"testserver"), *headers]
         )
         self._refs = 0
         self.join_refs: dict[str, str] = {}
@@ -211,10 +212,12 @@ def anyio_backend():
 @pytest.fixture
 async def socket_test_environment():
     """Each test starts with no presence left by earlier ones and with a fresh dispatcher, and lets
-    go of the test database afterwards (the consumer's database work runs in a worker thread)."""
-    store = redis.Redis.from_url(settings.REDIS_URL)
-    for key in store.scan_iter(match="zora:presence:*"):
-        store.delete(key)
+    go of the test database afterwards (the consumer's database work runs in a worker thread).
+    Without Redis (the embedded default) presence lives in memory and ends with each test's sockets."""
+    if settings.REDIS_URL:
+        store = redis.Redis.from_url(settings.REDIS_URL)
+        for key in store.scan_iter(match="zora:presence:*"):
+            store.delete(key)
     yield
     await stop_process_dispatcher()
     await in_db(connections.close_all)()

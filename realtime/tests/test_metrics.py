@@ -15,8 +15,16 @@ UNREACHABLE_LAYER = {
 }
 
 
+METRICS_TOKEN = "scraper-token-for-the-tests"
+
+
+@pytest.fixture(autouse=True)
+def metrics_token(settings):
+    settings.METRICS_TOKEN = METRICS_TOKEN
+
+
 def _scrape(client):
-    response = client.get("/metrics")
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {METRICS_TOKEN}")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     samples = {}

@@ -1,9 +1,11 @@
 """A minimal Phoenix-protocol socket (vsn 1.0.0 JSON frames) for tests that need what
-realtime-js hides: every frame's `seq`, `config.since` at join, an abrupt close.
+realtime-js hides: every frame's `seq`, `config.since` at join, an abrupt close or cut.
 """
 
 import itertools
 import json
+import socket
+import struct
 import threading
 from contextlib import ExitStack
 from urllib.parse import urlencode
@@ -17,15 +19,17 @@ JOIN_TIMEOUT = 10.0
 
 
 class PhoenixSocket:
-    def __init__(self, *, name: str, websocket_url: str, apikey: str):
+    def __init__(self, *, name: str, websocket_url: str, apikey: str | None, headers: dict[str, str] | None = None):
+        """`apikey=None` sends none (a portal page's socket, signed in by its cookie); `headers` adds
+        request headers such as a browser's Origin and Cookie."""
         self.name = name
         self.inbox = Inbox(name)
         self.closed = threading.Event()
         self._refs = itertools.count(1)
-        query = urlencode({"apikey": apikey, "vsn": "1.0.0"})
+        query = urlencode({"vsn": "1.0.0"} if apikey is None else {"apikey": apikey, "vsn": "1.0.0"})
         self._exit_stack = ExitStack()
         self._connection = self._exit_stack.enter_context(
-            connect(f"{websocket_url}?{query}", open_timeout=10, max_size=None)
+            connect(f"{websocket_url}?{query}", open_timeout=10, max_size=None, additional_headers=headers)
         )
         self._reader = threading.Thread(target=self._read, name=f"{name}-reader", daemon=True)
         self._reader.start()
@@ -85,6 +89,14 @@ class PhoenixSocket:
         """The code and reason the server closed the socket with."""
         assert self.closed.wait(timeout), f"{self.name}: the server did not close the socket"
         return self._connection.close_code, self._connection.close_reason
+
+    def cut(self, *, reset: bool):
+        """Drops the connection without a close frame: with a TCP reset (a phone's network gone and back),
+        or with a bare FIN (an app killed)."""
+        if reset:
+            self._connection.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self._connection.close_socket()
+        assert self.closed.wait(5), f"{self.name}: the reader did not notice the cut"
 
     def close(self):
         self._exit_stack.close()

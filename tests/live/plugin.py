@@ -23,7 +23,7 @@ from catalog.models import Product
 from tests import factories
 from tests.live.node_client import NodeRealtimeClient
 from tests.live.phoenix import PhoenixSocket
-from tests.live.servers import LiveServer, database_url
+from tests.live.servers import METRICS_TOKEN, LiveServer, database_url
 from vendors.models import Vendor
 
 REPORTERS = pytest.StashKey[list]()
@@ -52,6 +52,10 @@ def _server_env(**overrides: str) -> dict[str, str]:
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "REALTIME_PUBLIC_KEY": settings.REALTIME_PUBLIC_KEY,
+        # Served over plain HTTP on loopback: cookies marked Secure would never come back.
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "METRICS_TOKEN": METRICS_TOKEN,
         # A crashed process's unconfirmed events are re-published by the sweep; keep that quick in tests.
         "REALTIME_SWEEP_SECONDS": "1",
         **overrides,

@@ -21,6 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
+# What the servers' METRICS_TOKEN is set to (tests/live/plugin.py), so metric() may scrape.
+METRICS_TOKEN = "live-tests-metrics-token"
 
 
 def free_port() -> int:
@@ -83,6 +85,10 @@ class LiveServer:
         raise RuntimeError(f"{self.name} not healthy after {STARTUP_TIMEOUT}s ({last_problem}):\n{self.log()}")
 
     @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
@@ -102,6 +108,8 @@ class LiveServer:
             self.kill()
 
     def log(self, since: int = 0) -> str:
+        if not os.path.exists(self._log.name):
+            return f"({self.name}'s log is gone: the server was closed before the report)"
         with open(self._log.name, "rb") as log:
             log.seek(since)
             return log.read().decode(errors="replace")
@@ -116,7 +124,9 @@ class LiveServer:
 
     def metric(self, name: str) -> float:
         """One sample of /metrics (summed over its labels): each process counts its own."""
-        response = requests.get(f"{self.base_url}/metrics", timeout=5)
+        response = requests.get(
+            f"{self.base_url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=5
+        )
         response.raise_for_status()
         samples = [
             sample.value
