@@ -382,18 +382,19 @@ def change_data(event) -> str:
     gets the same bytes whichever way an event reaches it.
     """
     table = TABLES[event.table]
-    return json.dumps(
-        {
-            "schema": "public",
-            "table": event.table,
-            "type": event.type,
-            "commit_timestamp": json_value(event.numbered_at),
-            "columns": table.columns_payload,
-            "record": table.ordered(event.record),
-            "old_record": table.ordered(event.old_record),
-            "errors": None,
-            "seq": event.seq,
-        },
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    data = {
+        "schema": "public",
+        "table": event.table,
+        "type": event.type,
+        "commit_timestamp": json_value(event.numbered_at),
+        "columns": table.columns_payload,
+    }
+    # As Supabase sends them: an INSERT has no `old_record` key and a DELETE no `record` key (not
+    # null), which strict clients such as Supabase's Python one require.
+    if event.record is not None:
+        data["record"] = table.ordered(event.record)
+    if event.old_record is not None:
+        data["old_record"] = table.ordered(event.old_record)
+    data["errors"] = None
+    data["seq"] = event.seq
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
