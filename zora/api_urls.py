@@ -8,10 +8,12 @@ from orders.api import views as orders
 from support.api import views as support
 from vendors.api import views as vendors
 from zora.api import ObjectIdConverter, endpoint_not_found
+from zora.views import ApiIndexView
 
 register_converter(ObjectIdConverter, "id")
 
 urlpatterns = [
+    path("", ApiIndexView.as_view(), name="api-index"),
     # Accounts
     path("auth/register", accounts.RegisterView.as_view(), name="auth-register"),
     path("auth/token", accounts.TokenView.as_view(), name="auth-token"),

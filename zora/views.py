@@ -7,10 +7,16 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 
 from realtime import metrics
 from realtime.selectors import relay_backlog
+from zora.api import ApiView, error_responses
 
 CHANNEL_LAYER_TIMEOUT_SECONDS = 2.0
 DATABASE_TIMEOUT_SECONDS = 2.0
@@ -18,6 +24,33 @@ DATABASE_TIMEOUT_SECONDS = 2.0
 
 def landing(request):
     return render(request, "landing.html")
+
+
+class ApiIndexView(ApiView):
+    """`GET /api/v1/`: where a newcomer to the API goes next, instead of a 404."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="api_index",
+        summary="Where the docs, the schema, sign-in and the realtime socket are",
+        responses={200: OpenApiTypes.OBJECT, **error_responses(429)},
+        auth=[],
+    )
+    def get(self, request):
+        absolute = request.build_absolute_uri
+        return Response(
+            {
+                "name": "Zora API",
+                "version": "v1",
+                "docs": absolute(reverse("api-docs")),
+                "schema": absolute(reverse("api-schema")),
+                "sign_in": absolute(reverse("auth-token")),
+                "changes": absolute(reverse("changes")),
+                "realtime_websocket": absolute("/realtime/v1/websocket").replace("http", "ws", 1),
+            }
+        )
 
 
 def _check_database() -> dict:

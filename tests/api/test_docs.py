@@ -33,3 +33,12 @@ def test_interactive_docs_are_served_without_a_cdn(client, db):
     page = response.content.decode()
     assert "/api/schema/" in page
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
+
+
+def test_the_api_root_points_at_the_docs_instead_of_a_404(api, db):
+    index = api.get("/api/v1/")
+    assert index.status_code == 200
+    body = index.json()
+    assert body["docs"] == "http://testserver/api/docs/" and body["schema"] == "http://testserver/api/schema/"
+    assert body["realtime_websocket"] == "ws://testserver/realtime/v1/websocket"
+    assert api.get(body["sign_in"].removeprefix("http://testserver")).status_code == 405  # POST only
