@@ -4,7 +4,8 @@
 # Debian 12 box as root or on a dev machine, it:
 #   1. installs missing system packages (redis-server; chromium once browser tests exist),
 #   2. makes the virtualenv (via `make venv`, so there is one definition of it),
-#   3. installs the npm client used by the protocol tests (tests/package.json),
+#   3. installs the clients the protocol tests drive: npm (tests/package.json) and
+#      Supabase's Python one (tests/realtime_py/requirements.txt, into a directory of its own),
 #   4. starts throwaway PostgreSQL and Redis on free loopback ports,
 #   5. checks lint and formatting (ruff) and that no migrations are missing,
 #   6. runs pytest with "$@".
@@ -120,6 +121,19 @@ if [[ -f "$ROOT/tests/package.json" ]]; then
             echo "node_modules up to date"
         fi
     fi
+fi
+
+# ------------------------------------------------------- python client
+# Supabase's Python client is also named `realtime`, like Zora's app, so it goes into a
+# directory of its own that only its test driver puts on its path (tests/live/python_client.py).
+phase "Supabase Python client (tests/realtime_py/)"
+stamp="$ROOT/tests/realtime_py/packages/.zora-installed"
+if [[ ! -f "$stamp" || "$ROOT/tests/realtime_py/requirements.txt" -nt "$stamp" ]]; then
+    rm -rf "$ROOT/tests/realtime_py/packages"
+    "$PY" -m pip install --quiet --target "$ROOT/tests/realtime_py/packages" -r "$ROOT/tests/realtime_py/requirements.txt"
+    touch "$stamp"
+else
+    echo "packages up to date"
 fi
 
 # ---------------------------------------------------------------- servers

@@ -42,8 +42,9 @@ class NodeRealtimeClient:
         self._ids = itertools.count(1)
         self._stderr = tempfile.TemporaryFile()
         self._process = subprocess.Popen(
-            [node_executable(), str(DRIVER), json.dumps(scenario)],
+            self.command_line(scenario),
             cwd=TESTS_DIR,
+            env=self.environment(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -56,8 +57,14 @@ class NodeRealtimeClient:
             ready = self.inbox.take_one(lambda m: m["type"] == "ready", START_TIMEOUT, "ready line")
         except AssertionError as exc:
             self.close()
-            raise RuntimeError(f"{name}: the Node client did not start\n{self.report()}") from exc
+            raise RuntimeError(f"{name}: the client did not start\n{self.report()}") from exc
         self.vsn = ready["vsn"]  # the serializer the client negotiated in its socket URL
+
+    def command_line(self, scenario: dict) -> list[str]:
+        return [node_executable(), str(DRIVER), json.dumps(scenario)]
+
+    def environment(self) -> dict[str, str] | None:
+        return None  # the test's own
 
     def _read(self):
         for line in self._process.stdout:

@@ -1,5 +1,5 @@
 """pytest fixtures for the live tests: real daphne processes, realtime-js under Node,
-raw protocol sockets.
+Supabase's Python client, raw protocol sockets.
 
 Test modules load it with `pytest_plugins = ["tests.live.plugin"]`. Tests that
 use it need `@pytest.mark.django_db(transaction=True)`: their set-up data must
@@ -23,6 +23,7 @@ from catalog.models import Product
 from tests import factories
 from tests.live.node_client import NodeRealtimeClient
 from tests.live.phoenix import PhoenixSocket
+from tests.live.python_client import PythonRealtimeClient
 from tests.live.servers import METRICS_TOKEN, LiveServer, database_url
 from vendors.models import Vendor
 
@@ -143,6 +144,14 @@ class _ClientPool:
 def node_clients(request, daphne_servers):
     """`node_clients.open(name, package=, url=, apikey=, access_token=, channels=)` starts a realtime-js client."""
     pool = _ClientPool(request, NodeRealtimeClient)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def python_clients(request, daphne_servers):
+    """`python_clients.open(name, url=, apikey=, access_token=, channels=)` starts Supabase's Python client."""
+    pool = _ClientPool(request, PythonRealtimeClient)
     yield pool
     pool.close()
 
