@@ -117,6 +117,27 @@ class ApiToken(models.Model):
         return self.revoked_at is None
 
 
+class IdempotentRequest(models.Model):
+    """An API write a user sent with an `Idempotency-Key`, and the answer it got, kept for
+    IDEMPOTENCY_KEY_TTL_HOURS so a replay of it gets that answer again (zora/idempotency.py)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.TextField(help_text="With the query string.")
+    body_digest = models.CharField(max_length=64, help_text="SHA-256 of the request body as parsed.")
+    status_code = models.PositiveSmallIntegerField()
+    content_type = models.CharField(max_length=255, blank=True)
+    body = models.BinaryField(help_text="The response body exactly as it was sent.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_unique_user_key")]
+
+    def __str__(self):
+        return f"{self.method} {self.path} ({self.key})"
+
+
 class Notification(models.Model):
     class Type(models.TextChoices):
         ORDER = "order"

@@ -119,11 +119,13 @@ def user_authenticate(*, email: str, password: str) -> User:
 
 
 @transaction.atomic
-def profile_update(*, user: User, **fields) -> Profile:
+def profile_update(*, user: User, seen_version=None, **fields) -> Profile:
+    """`seen_version` refuses the change if the profile changed since that version (another device)."""
     unknown = sorted(set(fields) - set(PROFILE_FIELDS))
     if unknown:
         raise InvalidInput(f"{unknown[0]} cannot be changed here.", code="unknown_field", field=unknown[0])
     profile, _created = Profile.objects.select_for_update().get_or_create(user=user)
+    ensure_unchanged(entity=profile, seen_version=seen_version)
     user_changes = []
     if "full_name" in fields:
         user.full_name = validate_required_text(fields["full_name"], field="full_name", max_length=150)

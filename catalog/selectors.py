@@ -177,6 +177,15 @@ def review_list_for_vendor_staff(*, vendor: Vendor, about: str = "all") -> Query
     return reviews
 
 
+def product_in_order(*, order: Order, product_id: int) -> Product:
+    """A product bought in `order`. Any other id, listed, unlisted or naming no product, gets the
+    same refusal, so a review request cannot tell whether an unlisted product exists."""
+    product = Product.objects.filter(order_items__order=order, pk=product_id).first()
+    if product is None:
+        raise InvalidInput("That product is not part of this order.", code="not_in_order", field="product")
+    return product
+
+
 def wishlist_for_user(*, user) -> QuerySet[WishlistItem]:
     return WishlistItem.objects.filter(user=user).select_related("product__vendor")
 

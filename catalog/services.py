@@ -205,7 +205,8 @@ def product_create(
 
 
 @transaction.atomic
-def product_update(*, actor, product, **fields) -> Product:
+def product_update(*, actor, product, seen_version=None, **fields) -> Product:
+    """`seen_version` refuses the change if the product changed since (an edit, a sale, a stock change)."""
     _require_manager(actor, product.vendor)
     unknown = set(fields) - EDITABLE_PRODUCT_FIELDS
     if unknown:
@@ -214,6 +215,7 @@ def product_update(*, actor, product, **fields) -> Product:
     changes = _validated_product_fields(fields)
     logged = {name: str(value) for name, value in changes.items()}
     product = Product.objects.select_for_update().get(pk=product.pk)
+    ensure_unchanged(entity=product, seen_version=seen_version)
     if changes.get("is_active") and product.moderation_reason:
         _refuse_reactivation_by_shop(actor, product)
         product.moderation_reason = ""
@@ -330,15 +332,17 @@ def _stock_set(product: Product, new_stock: int, *, actor, reason: str, note: st
 
 @transaction.atomic
 def product_adjust_stock(
-    *, actor, product, delta=None, stock=None, reason=StockMovement.Reason.OTHER, note=""
+    *, actor, product, delta=None, stock=None, reason=StockMovement.Reason.OTHER, note="", seen_version=None
 ) -> Product:
-    """Set stock absolutely (a stock-take) or by a delta (a delivery, a breakage), with the reason kept."""
+    """Set stock absolutely (a stock-take) or by a delta (a delivery, a breakage), with the reason kept.
+    A stock-take counted on an older version would undo the sales since: `seen_version` refuses it."""
     if (delta is None) == (stock is None):
         raise InvalidInput("Give exactly one of delta or stock.", code="exactly_one", field="delta")
     _require_manager(actor, product.vendor)
     reason = validate_choice(reason, MANUAL_STOCK_REASONS, field="reason")
     note = validate_optional_text(note, field="note", max_length=STOCK_NOTE_MAX_LENGTH)
     product = Product.objects.select_for_update().get(pk=product.pk)
+    ensure_unchanged(entity=product, seen_version=seen_version)
     if stock is not None:
         new_stock = whole_number(stock, field="stock", minimum=0, maximum=MAX_STOCK)
     else:
@@ -686,8 +690,8 @@ def review_create(*, customer, order, rating, comment="", product=None) -> Revie
             "Only a delivered order can be reviewed.", code="order_not_delivered", field="order", status=order.status
         )
     rating = whole_number(rating, field="rating", minimum=1, maximum=5)
-    if product is not None and not order.items.filter(product=product).exists():
-        raise InvalidInput("That product is not part of this order.", code="not_in_order", field="product")
+    if product is not None:
+        product = selectors.product_in_order(order=order, product_id=product.pk)
     # The order row lock above serialises reviews of one order, so this check cannot race.
     if Review.objects.filter(customer=customer, order=order, product=product).exists():
         subject = "product" if product else "shop"
@@ -706,11 +710,13 @@ def review_create(*, customer, order, rating, comment="", product=None) -> Revie
 
 
 @transaction.atomic
-def review_reply(*, actor, review, body) -> Review:
-    """The shop's one public answer to a review; replying again rewrites it."""
+def review_reply(*, actor, review, body, seen_version=None) -> Review:
+    """The shop's one public answer to a review; replying again rewrites it, unless the review changed
+    since `seen_version` (a colleague's reply, which would otherwise be lost)."""
     review = Review.objects.select_for_update().select_related("vendor").get(pk=review.pk)
     if not user_manages_vendor(user=actor, vendor=review.vendor):
         raise NotFound("No such review.", field="review")
+    ensure_unchanged(entity=review, seen_version=seen_version)
     review.reply = validate_required_text(body, field="body", max_length=REPLY_MAX_LENGTH)
     review.replied_at = timezone.now()
     review.replied_by = actor

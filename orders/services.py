@@ -146,9 +146,11 @@ def _cart_line_add(user, product: Product, quantity: int) -> CartItem:
 
 
 @transaction.atomic
-def cart_set_quantity(*, user, item_id, quantity) -> CartItem:
+def cart_set_quantity(*, user, item_id, quantity, seen_version=None) -> CartItem:
+    """Replaces the line's quantity; `seen_version` refuses it if another device changed the line since."""
     quantity = whole_number(quantity, field="quantity", minimum=1)
     item = _own_cart_item(user, item_id)
+    ensure_unchanged(entity=item, seen_version=seen_version)
     product = _orderable_product(item.product)
     if quantity > product.stock:
         raise _insufficient_stock(product, quantity)

@@ -26,7 +26,7 @@ from realtime.socket.access import AccessMixin
 from realtime.socket.broadcast import BroadcastMixin
 from realtime.socket.connection import ConnectionMixin
 from realtime.socket.delivery import DeliveryMixin
-from realtime.socket.frames import FramesMixin
+from realtime.socket.frames import CLOSE_NOT_FOUND, FramesMixin
 from realtime.socket.joins import JoinsMixin
 from realtime.socket.tracking import PresenceMixin
 
@@ -42,3 +42,13 @@ class RealtimeConsumer(
     AsyncWebsocketConsumer,
 ):
     """One socket: see the module docstring for which concern lives where."""
+
+
+class NoEndpointConsumer(AsyncWebsocketConsumer):
+    """A socket opened at a path no endpoint serves. Channels' router would raise, and the server
+    answer the handshake with a 500 and log a traceback; the client is told with a close code."""
+
+    async def connect(self):
+        await self.accept()
+        # Close reasons are at most 123 bytes, so the path the client asked for is not repeated.
+        await self.close(code=CLOSE_NOT_FOUND, reason="no WebSocket endpoint here: connect to /realtime/v1/websocket")

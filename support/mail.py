@@ -16,15 +16,19 @@ from email.parser import BytesParser
 from email.utils import parseaddr
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage as OutgoingMail
 from django.core.mail import make_msgid
+from django.core.validators import validate_email
 from django.utils.html import strip_tags
 
 from zora.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
 
-MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+MESSAGE_ID = re.compile(r"<[^<>\s\x00]+>")
+# What EmailMessage.message_id and in_reply_to hold: a longer id names no mail we sent or stored.
+MAX_MESSAGE_ID_LENGTH = 255
 # "Re:", "RE[2]:", "Fwd:", "Fw:" and the German / Nordic "AW:" / "SV:", however many are stacked.
 SUBJECT_PREFIXES = re.compile(r"^\s*(?:(?:re|fwd?|aw|sv)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 # Where a mail program starts quoting the mail being answered ("On Tue, 4 Mar 2025, Zora wrote:").
@@ -40,14 +44,19 @@ def reply_subject(subject: str) -> str:
     return f"Re: {normalized_subject(subject)}"
 
 
+def support_address() -> str:
+    """The bare address replies are sent from: SUPPORT_FROM_EMAIL without its display name."""
+    return parseaddr(settings.SUPPORT_FROM_EMAIL)[1]
+
+
 def new_message_id() -> str:
     """A Message-ID on the support address's own domain, so it is unique to us."""
-    domain = parseaddr(settings.SUPPORT_FROM_EMAIL)[1].rpartition("@")[2] or "zora.test"
+    domain = support_address().rpartition("@")[2] or "zora.test"
     return make_msgid(domain=domain)
 
 
 def message_ids(header_value) -> list[str]:
-    return MESSAGE_ID.findall(str(header_value or ""))
+    return [found for found in MESSAGE_ID.findall(str(header_value or "")) if len(found) <= MAX_MESSAGE_ID_LENGTH]
 
 
 def without_quoted_reply(text: str) -> str:
@@ -89,7 +98,12 @@ def _sender_address(mail) -> str:
     address = addresses[0].addr_spec if addresses and isinstance(addresses[0], Address) else ""
     if "@" not in address:
         raise _refused("The message has no sender: its From header names no email address.")
-    return address.strip().lower()
+    address = address.strip().lower()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise _refused(f"The message's sender {address!r} (its From header) is not a valid email address.") from None
+    return address
 
 
 def _text_of(mail) -> str:
@@ -117,7 +131,7 @@ def parse_inbound(raw: bytes) -> InboundMail:
         raise _refused("The message has no headers: send the raw RFC 822 mail, headers first.")
     from_email = _sender_address(mail)
     replied = message_ids(mail.get("In-Reply-To"))
-    return InboundMail(
+    inbound = InboundMail(
         from_email=from_email,
         subject=normalized_subject(str(mail.get("Subject", ""))) or NO_SUBJECT,
         body=_text_of(mail),
@@ -125,6 +139,11 @@ def parse_inbound(raw: bytes) -> InboundMail:
         in_reply_to=replied[0] if replied else "",
         references=tuple(message_ids(mail.get("References"))),
     )
+    # The database stores no NUL character: a mail carrying one is refused here, naming where, not by it.
+    for part, value in (("subject", inbound.subject), ("text", inbound.body)):
+        if "\x00" in value:
+            raise _refused(f"The message's {part} holds a NUL character, which cannot be stored.")
+    return inbound
 
 
 def reply_mail(*, subject: str, body: str, to_email: str, message_id: str, references: list[str]) -> OutgoingMail:

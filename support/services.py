@@ -157,7 +157,8 @@ def thread_add_message(
             thread=thread,
             direction=direction,
             sender=sender,
-            from_email=validate_email_address(from_email, field="from_email") if from_email else sender.email,
+            # The address the customer gets the mail from, never the admin's own: the customer reads this row.
+            from_email=validate_email_address(from_email, field="from_email") if from_email else mail.support_address(),
             to_email=thread.customer.email if thread.customer_id else thread.external_email,
             body=body,
             message_id=mail.new_message_id(),

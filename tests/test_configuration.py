@@ -111,6 +111,7 @@ REFUSED = {
     ),
     "an unknown log level": ({"LOG_LEVEL": "verbose"}, ["DEBUG, INFO, WARNING, ERROR, CRITICAL"]),
     "no retention": ({"REALTIME_RETENTION_HOURS": "0"}, ["at least 1"]),
+    "no replay window": ({"IDEMPOTENCY_KEY_TTL_HOURS": "0"}, ["at least 1"]),
     "a sweep of nan seconds": ({"REALTIME_SWEEP_SECONDS": "nan"}, ["greater than 0"]),
     "an idle limit of infinity": ({"REALTIME_SOCKET_IDLE_SECONDS": "inf"}, ["greater than 0"]),
     "timed changes maybe": ({"TIMED_CHANGES_ENABLED": "maybe"}, ["true or false"]),

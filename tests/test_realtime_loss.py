@@ -10,12 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from realtime.models import Event
-from realtime.policies import PUBLIC, groups_for_user
 from realtime.selectors import high_water_seq
 from tests import factories
 from tests.live.api import ApiClient
-from tests.live.outbox import wait_until_numbered
+from tests.live.outbox import owed_events, wait_until_numbered
 
 pytest_plugins = ["tests.live.plugin"]
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -93,24 +91,3 @@ def test_every_socket_gets_every_event_it_is_owed_in_order_despite_drops(daphne_
     assert not shortfalls, "\n".join(shortfalls)
     assert server.metric("zora_realtime_repairs_total") > 0, "nothing was dropped, so nothing was proven"
     assert server.metric("zora_realtime_repaired_events_total") > 0
-
-
-def owed_events(actor, bindings: list[dict], *, after: int) -> list[Event]:
-    """The committed events after `after` that the actor's groups may read and one of its bindings asks for."""
-    groups = groups_for_user(actor.user) if actor.user else frozenset({PUBLIC})
-    owed = []
-    for event in Event.objects.filter(seq__gt=after).order_by("seq"):
-        row = event.record or event.old_record
-        if groups.isdisjoint(event.audience):
-            continue
-        if any(spec["table"] == event.table and matches(spec.get("filter"), row) for spec in bindings):
-            owed.append(event)
-    return owed
-
-
-def matches(filter_: str | None, row: dict) -> bool:
-    """The `column=eq.value` filters this test uses."""
-    if filter_ is None:
-        return True
-    column, value = filter_.split("=eq.")
-    return str(row[column]) == value

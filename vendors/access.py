@@ -15,7 +15,7 @@ def user_manages_vendor(*, user, vendor: Vendor) -> bool:
         return False
     if user.is_staff:
         return True
-    return VendorStaff.objects.filter(user=user, vendor=vendor).exists()
+    return VendorStaff.objects.filter(user=user, vendor=vendor, vendor__is_active=True).exists()
 
 
 def user_owns_vendor(*, user, vendor: Vendor) -> bool:
@@ -24,7 +24,9 @@ def user_owns_vendor(*, user, vendor: Vendor) -> bool:
         return False
     if user.is_staff:
         return True
-    return VendorStaff.objects.filter(user=user, vendor=vendor, role=VendorStaff.Role.OWNER).exists()
+    return VendorStaff.objects.filter(
+        user=user, vendor=vendor, vendor__is_active=True, role=VendorStaff.Role.OWNER
+    ).exists()
 
 
 def user_vendor(*, user) -> Vendor | None:

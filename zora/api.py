@@ -8,11 +8,19 @@ import logging
 import re
 from decimal import Decimal
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
@@ -24,6 +32,8 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from zora.errors import NotFound, ServiceError
+from zora.idempotency import IdempotentWrites
+from zora.json_input import unportable_part
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +109,26 @@ def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
 
 
+def _suspicious_request(exc: SuspiciousOperation) -> Response:
+    """Django's refusals of a request it will not read (its DATA_UPLOAD_* limits above all), raised
+    while the body or the query string is read, in the API's shape instead of a 500."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        body = error_body("too_large", f"The request body (uploaded files aside) is larger than {limit}.")
+        return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        body = error_body("too_many_fields", f"More than {limit} form fields or query parameters were sent.")
+    elif isinstance(exc, TooManyFilesSent):
+        body = error_body("too_many_files", f"More than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files were sent.")
+    else:
+        body = error_body("bad_request", str(exc))
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+# Seconds a client is told to wait before retrying a request the database failed.
+DATABASE_RETRY_AFTER = 1
+
 # Refusals an HTTP client should read as "forbidden", whichever service error class carries them.
 _STATUS_BY_CODE = {"account_suspended": status.HTTP_403_FORBIDDEN}
 
@@ -107,6 +137,8 @@ def api_exception_handler(exc, context):
     """DRF's handler (headers such as WWW-Authenticate and Retry-After), our body."""
     if isinstance(exc, ServiceError):
         return Response({"error": exc.as_dict()}, status=_STATUS_BY_CODE.get(exc.code, exc.status_code))
+    if isinstance(exc, SuspiciousOperation):
+        return _suspicious_request(exc)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=get_error_detail(exc))
     elif isinstance(exc, (Http404, ObjectDoesNotExist)):
@@ -117,6 +149,16 @@ def api_exception_handler(exc, context):
     if response is not None:
         response.data = {"error": _describe(exc)}
         return response
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database went away under the request (restarted, failed over, the connection killed).
+        # Each transaction committed whole or not at all, so retrying is safe (a checkout with the
+        # same Idempotency-Key answers with the orders it placed, if it did).
+        logger.warning("API request failed on the database: %s", exc)
+        return Response(
+            error_body("unavailable", "The service is briefly unavailable; retry shortly."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
     # The last guard: input that slipped past validation must not become a 500.
     if isinstance(exc, DataError):
         return Response(error_body("invalid", "A value is out of range."), status=status.HTTP_400_BAD_REQUEST)
@@ -190,14 +232,33 @@ def coordinate_field(limit: int, **kwargs) -> serializers.DecimalField:
     )
 
 
-class ApiView(GenericAPIView):
+class JsonParser(JSONParser):
+    """DRF's JSON parser, refusing two bodies it lets through to a 500: one nested too deep for the
+    decoder (a RecursionError, which DRF does not catch), and one holding a lone UTF-16 surrogate,
+    which fails wherever it is encoded next (the throttle's key, the database, the error reply
+    echoing it); that one is refused naming the field it is in."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - the body nests too deeply.") from None
+        found = unportable_part(data)
+        if found:
+            path, why = found
+            raise exceptions.ValidationError({path or api_settings.NON_FIELD_ERRORS_KEY: [f"This value {why}."]})
+        return data
+
+
+class ApiView(IdempotentWrites, GenericAPIView):
     """An endpoint: validates input with a serializer, calls a service or selector, renders.
 
     JSON in, JSON out. Query parameters are validated by serializers and filtered by the
     selectors, so no filter backends; the OpenAPI schema, not OPTIONS, describes each endpoint.
+    Every unsafe handler honours `Idempotency-Key` (zora/idempotency.py).
     """
 
-    parser_classes = [JSONParser]
+    parser_classes = [JsonParser]
     filter_backends = ()
     metadata_class = None
 

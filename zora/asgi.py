@@ -13,6 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from realtime.relay import sweep_forever  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
+from zora import backpressure  # noqa: E402
 from zora.scheduling import start_scheduler  # noqa: E402
 
 
@@ -34,6 +35,9 @@ class WithBackgroundWork:
             start_scheduler()
         return await self.app(scope, receive, send)
 
+
+# daphne buffers what a client does not read without limit; this makes its WebSocket sends wait instead.
+backpressure.install()
 
 application = WithBackgroundWork(
     ProtocolTypeRouter(

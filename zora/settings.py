@@ -384,7 +384,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "zora.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "zora.api_schema.ApiSchema",
     "EXCEPTION_HANDLER": "zora.api.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["zora.throttling.WriteRateThrottle"],
     # Proxies in front of the app that append to X-Forwarded-For; 0 trusts only the socket address.
@@ -420,6 +420,9 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# API writes sent with an Idempotency-Key keep their answer this long for replays (zora/idempotency.py).
+IDEMPOTENCY_KEY_TTL_HOURS = env.integer("IDEMPOTENCY_KEY_TTL_HOURS", default=24, minimum=1)
 
 # Real-time
 REALTIME_PUBLIC_KEY = env.text("REALTIME_PUBLIC_KEY", default="zora-public-anon-key")

@@ -79,8 +79,7 @@ class AuthEmailRateThrottle(_SettingsRateThrottle):
         email = request.data.get("email") if isinstance(request.data, dict) else None
         if not isinstance(email, str) or not email.strip():
             return None
-        # surrogatepass: an address with a lone surrogate is refused by validation, after this runs.
-        digest = hashlib.sha256(email.strip().lower().encode(errors="surrogatepass")).hexdigest()
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
         return f"throttle_auth_email_{digest}"
 
 

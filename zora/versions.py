@@ -7,7 +7,7 @@ refuses a mismatch with who changed it and when ("Ada Lovell approved this
 20 seconds ago"), instead of silently overwriting the other's decision.
 """
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -19,7 +19,12 @@ SEEN_VERSION_FIELD = "seen_version"
 
 def version_of(obj) -> str:
     """The version a page shows: the row's last change, to the microsecond."""
-    return obj.updated_at.isoformat()
+    return version_at(obj.updated_at)
+
+
+def version_at(moment) -> str:
+    """The version of a row last changed at `moment`, in whatever time zone the moment was written."""
+    return moment.astimezone(UTC).isoformat()
 
 
 # How an activity-log action reads after a name: "Ada Lovell approved this 20 seconds ago".

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from accounts.models import ApiToken, Notification, Profile
 from zora.api import coordinate_field
+from zora.preconditions import ExpectedVersionSerializer
 
 
 class MembershipSerializer(serializers.Serializer):
@@ -22,6 +23,9 @@ class MeSerializer(serializers.ModelSerializer):
     vendor = MembershipSerializer(
         source="user.vendor_membership", allow_null=True, help_text="The shop this user works for, if any."
     )
+    updated_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="The profile's version, for `expected_updated_at`."
+    )
 
     class Meta:
         model = Profile
@@ -35,10 +39,11 @@ class MeSerializer(serializers.ModelSerializer):
             "default_lat",
             "default_lng",
             "vendor",
+            "updated_at",
         ]
 
 
-class ProfileInputSerializer(serializers.Serializer):
+class ProfileInputSerializer(ExpectedVersionSerializer):
     full_name = serializers.CharField(max_length=150)
     phone = serializers.CharField(max_length=32, allow_blank=True)
     avatar_url = serializers.URLField(max_length=200, allow_blank=True)

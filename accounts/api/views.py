@@ -10,6 +10,7 @@ from accounts.models import ApiToken, Profile
 from zora.api import ApiView, MarkedReadSerializer, error_responses
 from zora.errors import InvalidInput
 from zora.pagination import PageNumberPagination
+from zora.preconditions import IF_MATCH_PARAMETER, answering_stale_writes, seen_version
 from zora.throttling import AuthEmailRateThrottle, AuthIPRateThrottle, WriteRateThrottle
 
 from .serializers import (
@@ -192,13 +193,19 @@ class MeView(ApiView):
     @extend_schema(
         operation_id="me_update",
         summary="Change my name, phone, avatar or default delivery address",
+        description="With `If-Match` or `expected_updated_at` (the profile's `updated_at`): 409 `stale_version` "
+        "if another device changed the profile since, with the profile as it is in `error.details.current`.",
+        parameters=[IF_MATCH_PARAMETER],
         request=ProfileInputSerializer(partial=True),
-        responses={200: MeSerializer, **error_responses(400, 401, 429)},
+        responses={200: MeSerializer, **error_responses(400, 401, 409, 429)},
     )
     def patch(self, request):
         serializer = ProfileInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.profile_update(user=request.user, **serializer.validated_data)
+        changes = dict(serializer.validated_data)
+        seen = seen_version(request, changes)
+        with answering_stale_writes(request, lambda: self.get_serializer(_profile(request.user)).data):
+            services.profile_update(user=request.user, seen_version=seen, **changes)
         return self.render(_profile(request.user))
 
 

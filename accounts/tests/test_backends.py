@@ -14,5 +14,7 @@ def test_suspension_ends_an_open_session_and_refuses_sign_in():
 
     user_set_suspended(actor=AdminFactory(), user=user, suspended=True, reason="fraud")
 
-    assert client.get("/api/v1/me").status_code in (401, 403)
+    # The session no longer signs anyone in: the request is anonymous, not a signed-in user refused.
+    refused = client.get("/api/v1/me")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (401, "not_authenticated")
     assert not Client().login(email=user.email, password=PASSWORD)

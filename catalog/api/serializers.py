@@ -16,6 +16,7 @@ from catalog.models import (
 from catalog.selectors import PRODUCT_ORDERINGS
 from catalog.services import MANUAL_STOCK_REASONS, REPLY_MAX_LENGTH, STOCK_NOTE_MAX_LENGTH
 from zora.api import BIGINT_MAX, ObjectIdRelatedField
+from zora.preconditions import ExpectedVersionSerializer
 
 MAX_STOCK = 2**31 - 1  # the stock column is a 32-bit integer
 
@@ -152,7 +153,11 @@ class ProductInputSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class StockAdjustmentSerializer(serializers.Serializer):
+class ProductUpdateSerializer(ExpectedVersionSerializer, ProductInputSerializer):
+    pass
+
+
+class StockAdjustmentSerializer(ExpectedVersionSerializer):
     delta = serializers.IntegerField(required=False, min_value=-MAX_STOCK, max_value=MAX_STOCK)
     stock = serializers.IntegerField(required=False, min_value=0, max_value=MAX_STOCK)
     reason = serializers.ChoiceField(choices=MANUAL_STOCK_REASONS, default=StockMovement.Reason.OTHER)
@@ -222,7 +227,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Review
-        fields = ["id", "product", "vendor", "rating", "comment", "author", "reply", "created_at"]
+        fields = ["id", "product", "vendor", "rating", "comment", "author", "reply", "created_at", "updated_at"]
 
     def get_author(self, review) -> str:
         return public_name(review.customer).split(" ")[0]
@@ -232,7 +237,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         return ReviewReplySerializer(review).data if review.reply else None
 
 
-class ReviewReplyInputSerializer(serializers.Serializer):
+class ReviewReplyInputSerializer(ExpectedVersionSerializer):
     body = serializers.CharField(max_length=REPLY_MAX_LENGTH)
 
 

@@ -14,6 +14,7 @@ from vendors.access import staff_vendor
 from vendors.models import Vendor
 from zora.api import ApiView, error_responses, object_or_404, parse_object_id
 from zora.errors import InvalidInput
+from zora.preconditions import IF_MATCH_PARAMETER, answering_stale_writes, seen_version
 
 from .serializers import (
     CategorySerializer,
@@ -26,6 +27,7 @@ from .serializers import (
     ProductInputSerializer,
     ProductQuerySerializer,
     ProductSerializer,
+    ProductUpdateSerializer,
     ReviewInputSerializer,
     ReviewReplyInputSerializer,
     ReviewSerializer,
@@ -130,9 +132,7 @@ class ReviewCreateView(ApiView):
         )
         product = None
         if data.get("product") is not None:
-            product = object_or_404(
-                Product.objects.all(), pk=data["product"], message="No such product.", field="product"
-            )
+            product = selectors.product_in_order(order=order, product_id=data["product"])
         review = services.review_create(
             customer=request.user, order=order, rating=data["rating"], comment=data.get("comment", ""), product=product
         )
@@ -218,14 +218,21 @@ class VendorProductDetailView(ApiView):
 
     @extend_schema(
         operation_id="vendor_products_update",
-        request=ProductInputSerializer(partial=True),
+        description="With `If-Match` or `expected_updated_at` (the product's `updated_at`): 409 `stale_version` "
+        "if the product changed since (an edit, a sale, a stock change), with it as it is in "
+        "`error.details.current`.",
+        parameters=[IF_MATCH_PARAMETER],
+        request=ProductUpdateSerializer(partial=True),
         responses={200: VendorProductSerializer, **error_responses(400, 401, 404, 409, 422, 429)},
     )
     def patch(self, request, pk):
         product = _own_product(request.user, pk)
-        serializer = ProductInputSerializer(data=request.data, partial=True)
+        serializer = ProductUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        product = services.product_update(actor=request.user, product=product, **serializer.validated_data)
+        changes = dict(serializer.validated_data)
+        seen = seen_version(request, changes)
+        with answering_stale_writes(request, lambda: self.get_serializer(_own_product(request.user, pk)).data):
+            product = services.product_update(actor=request.user, product=product, seen_version=seen, **changes)
         return self.render(product)
 
 
@@ -235,20 +242,27 @@ class VendorProductStockView(ApiView):
     @extend_schema(
         operation_id="vendor_products_stock",
         summary="Adjust stock by a delta (a delivery, a breakage) or set it (a stock-take)",
+        description="A stock-take (`stock`) counted on an older version would undo the sales since: send "
+        "`If-Match` or `expected_updated_at` (the product's `updated_at`) and a changed product is refused "
+        "with 409 `stale_version`, with it as it is in `error.details.current`.",
+        parameters=[IF_MATCH_PARAMETER],
         request=StockAdjustmentSerializer,
         responses={200: VendorProductSerializer, **error_responses(400, 401, 404, 409, 429)},
     )
     def post(self, request, pk):
         product = _own_product(request.user, pk)
         data = self.validated(StockAdjustmentSerializer, request.data)
-        product = services.product_adjust_stock(
-            actor=request.user,
-            product=product,
-            delta=data.get("delta"),
-            stock=data.get("stock"),
-            reason=data["reason"],
-            note=data.get("note", ""),
-        )
+        seen = seen_version(request, data)
+        with answering_stale_writes(request, lambda: self.get_serializer(_own_product(request.user, pk)).data):
+            product = services.product_adjust_stock(
+                actor=request.user,
+                product=product,
+                delta=data.get("delta"),
+                stock=data.get("stock"),
+                reason=data["reason"],
+                note=data.get("note", ""),
+                seen_version=seen,
+            )
         return self.render(product)
 
 
@@ -387,11 +401,18 @@ class VendorReviewReplyView(ApiView):
     @extend_schema(
         operation_id="vendor_reviews_reply",
         summary="The shop's one public reply to a review (sending it again edits it)",
+        description="With `If-Match` or `expected_updated_at` (the review's `updated_at`): 409 `stale_version` "
+        "if the review changed since (a colleague replied), with it as it is in `error.details.current`.",
+        parameters=[IF_MATCH_PARAMETER],
         request=ReviewReplyInputSerializer,
-        responses={200: ReviewSerializer, **error_responses(400, 401, 404, 429)},
+        responses={200: ReviewSerializer, **error_responses(400, 401, 404, 409, 429)},
     )
     def put(self, request, pk):
         vendor = staff_vendor(request.user)
-        review = object_or_404(Review.objects.filter(vendor=vendor), pk=pk, message="No such review.", field="review")
+        reviews = Review.objects.filter(vendor=vendor)
+        review = object_or_404(reviews, pk=pk, message="No such review.", field="review")
         data = self.validated(ReviewReplyInputSerializer, request.data)
-        return self.render(services.review_reply(actor=request.user, review=review, body=data["body"]))
+        seen = seen_version(request, data)
+        with answering_stale_writes(request, lambda: self.get_serializer(reviews.get(pk=pk)).data):
+            review = services.review_reply(actor=request.user, review=review, body=data["body"], seen_version=seen)
+        return self.render(review)

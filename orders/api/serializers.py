@@ -8,6 +8,7 @@ from catalog.services import money
 from orders.models import Order, OrderItem, OrderNote, OrderStatusHistory
 from support.api.serializers import PersonSerializer
 from zora.api import BIGINT_MAX, coordinate_field
+from zora.preconditions import ExpectedVersionSerializer
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -16,6 +17,7 @@ class CartItemSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     product = ProductSummarySerializer()
     quantity = serializers.IntegerField()
+    updated_at = serializers.DateTimeField(help_text="The line's version, for `expected_updated_at`.")
     line_total = serializers.SerializerMethodField()
 
     @extend_schema_field(serializers.DecimalField(**MONEY))
@@ -46,7 +48,7 @@ class CartItemInputSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_STOCK, default=1)
 
 
-class CartQuantitySerializer(serializers.Serializer):
+class CartQuantitySerializer(ExpectedVersionSerializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_STOCK)
 
 
@@ -118,16 +120,6 @@ class CheckoutInputSerializer(serializers.Serializer):
     delivery_lat = coordinate_field(90, required=False, allow_null=True)
     delivery_lng = coordinate_field(180, required=False, allow_null=True)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=1000)
-
-
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-
-
-class IdempotencyKeySerializer(serializers.Serializer):
-    """Validates the request headers, so an error names the header itself."""
-
-    def get_fields(self):
-        return {IDEMPOTENCY_HEADER: serializers.CharField(max_length=255, required=False)}
 
 
 class CheckoutResultSerializer(serializers.Serializer):

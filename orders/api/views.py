@@ -1,6 +1,6 @@
 """Cart, checkout and orders for customers; the order queue for shop staff."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -9,15 +9,15 @@ from orders import selectors, services
 from orders.models import Order
 from vendors.access import staff_vendor
 from zora.api import ApiView, error_responses, object_or_404
+from zora.idempotency import request_key
+from zora.preconditions import IF_MATCH_PARAMETER, answering_stale_writes, seen_version
 
 from .serializers import (
-    IDEMPOTENCY_HEADER,
     CartItemInputSerializer,
     CartQuantitySerializer,
     CartSerializer,
     CheckoutInputSerializer,
     CheckoutResultSerializer,
-    IdempotencyKeySerializer,
     OrderCancelSerializer,
     OrderQuerySerializer,
     OrderSerializer,
@@ -72,12 +72,19 @@ class CartItemDetailView(_CartEndpoint):
     @extend_schema(
         operation_id="cart_items_update",
         summary="Set a line's quantity; answers with the whole cart",
+        description="With `If-Match` or `expected_updated_at` (the line's `updated_at`): 409 `stale_version` "
+        "if another device changed the line since, with the cart as it is in `error.details.current`.",
+        parameters=[IF_MATCH_PARAMETER],
         request=CartQuantitySerializer,
         responses={200: CartSerializer, **CART_WRITE_ERRORS},
     )
     def patch(self, request, pk):
         data = self.validated(CartQuantitySerializer, request.data)
-        services.cart_set_quantity(user=request.user, item_id=pk, quantity=data["quantity"])
+        seen = seen_version(request, data)
+        with answering_stale_writes(
+            request, lambda: self.get_serializer(selectors.cart_summary(user=request.user)).data
+        ):
+            services.cart_set_quantity(user=request.user, item_id=pk, quantity=data["quantity"], seen_version=seen)
         return self.render_cart()
 
     @extend_schema(operation_id="cart_items_remove", responses={204: None, **error_responses(401, 404, 429)})
@@ -97,24 +104,15 @@ class CheckoutView(ApiView):
         summary="Turn the cart into one order per vendor",
         description=(
             "Send a fresh `Idempotency-Key` with each checkout the user starts and the same key on every retry "
-            "of it: a retry answers with the orders the first attempt made and creates nothing."
+            "of it: a retry answers with the orders the first attempt made and creates nothing. The checkout "
+            "itself remembers its key, so even after the replay window a retry places no second set of orders."
         ),
-        parameters=[
-            OpenApiParameter(
-                IDEMPOTENCY_HEADER,
-                str,
-                OpenApiParameter.HEADER,
-                required=False,
-                description="1 to 255 characters, unique per checkout attempt.",
-            )
-        ],
         request=CheckoutInputSerializer,
         responses={201: CheckoutResultSerializer, **CART_WRITE_ERRORS},
     )
     def post(self, request):
-        key = self.validated(IdempotencyKeySerializer, request.headers).get(IDEMPOTENCY_HEADER)
         data = self.validated(CheckoutInputSerializer, request.data)
-        orders = services.order_checkout(customer=request.user, idempotency_key=key, **data)
+        orders = services.order_checkout(customer=request.user, idempotency_key=request_key(request), **data)
         details = selectors.order_list_for_customer(customer=request.user).filter(pk__in=[order.pk for order in orders])
         return self.render({"orders": details.order_by("id")}, status_code=status.HTTP_201_CREATED)
 

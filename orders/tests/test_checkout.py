@@ -5,7 +5,7 @@ import pytest
 from django.db import IntegrityError
 
 from accounts.models import Notification, Profile
-from catalog.models import InventoryAlert, Product
+from catalog.models import InventoryAlert, Product, StockMovement
 from orders import services
 from orders.models import CartItem, Checkout, Order, OrderItem, OrderStatusHistory
 from orders.services import cart_add_item, order_checkout
@@ -100,6 +100,16 @@ def test_checkout_takes_stock_and_raises_alerts(customer, vendor):
     }
 
 
+def test_checkout_records_each_sale_in_the_stock_history(customer, vendor):
+    product = factories.ProductFactory(vendor=vendor, stock=10)
+    fill_cart(customer, (product, 3))
+    [order] = order_checkout(customer=customer)
+
+    movement = StockMovement.objects.get(product=product)
+    assert (movement.reason, movement.delta, movement.stock_before, movement.stock_after) == ("sale", -3, 10, 7)
+    assert (movement.actor, movement.note, movement.vendor) == (customer, f"Order {order.number}", vendor)
+
+
 def test_given_address_overrides_the_default(customer, two_shops):
     fill_cart(customer, (two_shops["milk"], 1))
     (order,) = order_checkout(
@@ -162,7 +172,8 @@ def test_a_short_second_product_rolls_everything_back(customer, two_shops):
     with pytest.raises(Conflict) as refusal:
         order_checkout(customer=customer, idempotency_key="attempt-1")
 
-    assert refusal.value.code == "insufficient_stock"
+    assert (refusal.value.code, refusal.value.field) == ("insufficient_stock", "quantity")
+    assert refusal.value.message == "Only 4 of Milk left."
     assert refusal.value.details == {"product_id": milk.pk, "available": 4, "requested": 5}
     for model in (Order, OrderItem, OrderStatusHistory, Checkout, Notification, InventoryAlert):
         assert not model.objects.exists(), model

@@ -40,12 +40,16 @@ class BindingError(ValueError):
 
 
 def _to_number(value) -> Decimal:
+    """A finite number: NaN compares unordered (Decimal raises on `<`) and Infinity is no column's value."""
     if isinstance(value, bool):
         raise ValueError
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except InvalidOperation:
         raise ValueError from None
+    if not number.is_finite():
+        raise ValueError
+    return number
 
 
 def _to_bool(value) -> bool:
@@ -81,7 +85,7 @@ _CONVERTERS: dict[str, Callable[[object], object]] = {
     "date": _to_date,
 }
 _TYPE_HINTS = {
-    _to_number: "a number",
+    _to_number: "a number (finite: not NaN or Infinity)",
     _to_bool: "true or false",
     _to_instant: "an ISO 8601 timestamp",
     _to_date: "an ISO 8601 date",
@@ -112,7 +116,11 @@ def _split_in_list(text: str, raw: str) -> list[str]:
     if not (text.startswith("(") and text.endswith(")")):
         raise BindingError(f"filter {raw!r}: `in` takes a parenthesised list, e.g. status=in.(pending,confirmed)")
     inner = text[1:-1]
-    values = next(csv.reader([inner], skipinitialspace=True), []) if inner.strip() else []
+    try:
+        values = next(csv.reader([inner], skipinitialspace=True), []) if inner.strip() else []
+    except csv.Error:
+        # The one thing this dialect refuses: a line break outside quotes.
+        raise BindingError(f"filter {raw!r}: an `in` value with a line break must be quoted") from None
     if not values:
         raise BindingError(f"filter {raw!r}: the `in` list is empty")
     if len(values) > MAX_IN_VALUES:

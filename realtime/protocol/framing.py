@@ -15,12 +15,20 @@ plus two binary frames for user broadcasts (laid out in realtime-js's
 `encoding` is 1 for a JSON payload and 0 for raw bytes. Outgoing payloads are
 passed in as JSON text, so a change event's pre-encoded `data` is spliced into
 each socket's frame instead of being encoded again per socket.
+
+Incoming JSON is read strictly (`loads`, `check_portable`): what a client sends may be passed on
+to other clients (broadcasts, presence metas) or stored (presence), so it must
+be JSON that every client can parse back, and shallow enough that nothing
+reading it later runs out of stack.
 """
 
 import json
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
+
+from zora.json_input import unportable_part
 
 VSN_1 = "1.0.0"
 VSN_2 = "2.0.0"
@@ -32,6 +40,10 @@ BINARY_ENCODING = 0
 JSON_ENCODING = 1
 _PUSH_HEADER_LENGTH = 7
 MAX_FIELD_BYTES = 255
+# A frame's JSON (envelope included) may nest this deep; realtime-js frames need 6 levels.
+MAX_JSON_DEPTH = 32
+# Python's own limit on converting digits to an integer (sys.get_int_max_str_digits()).
+MAX_INTEGER_DIGITS = 4300
 
 
 class FrameError(ValueError):
@@ -80,6 +92,50 @@ def dumps(value) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+class _Unportable(ValueError):
+    """Text that Python's json module reads but that is not JSON every client can read back."""
+
+
+def _no_constant(name: str):
+    raise _Unportable(f"holds {name}, which is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _Unportable(f"holds the number {text[:40]}, too large for a 64-bit float")
+    return value
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise _Unportable(f"holds an integer of more than {MAX_INTEGER_DIGITS} digits")
+    return int(text)
+
+
+def loads(text: str, what: str, **where):
+    """`text` decoded as JSON; refused with a FrameError (at `where`: ref, join_ref, topic) naming
+    `what` and the rule when it is not JSON or holds NaN, an infinite number or an integer too long
+    to convert. `check_portable` is the rest of the rules."""
+    try:
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float, parse_int=_integer)
+    except json.JSONDecodeError as error:
+        raise FrameError(f"{what} is not valid JSON ({error.msg})", **where) from None
+    except _Unportable as error:
+        raise FrameError(f"{what} {error}", **where) from None
+    except RecursionError:
+        raise FrameError(f"{what} nests deeper than {MAX_JSON_DEPTH} levels", **where) from None
+
+
+def check_portable(value, what: str, **where) -> None:
+    """Refuses decoded JSON nested deeper than MAX_JSON_DEPTH or holding a lone surrogate: checked
+    once the frame's refs and topic are read, so the error reply can carry them."""
+    found = unportable_part(value, max_depth=MAX_JSON_DEPTH)
+    if found:
+        path, why = found
+        raise FrameError(f"{what} {why}" + (f" (at {path})" if path else ""), **where)
+
+
 def _ref(value, name: str):
     if value is None or isinstance(value, str):
         return value
@@ -106,11 +162,10 @@ class Serializer(ABC):
     vsn: str
 
     def decode_text(self, text: str) -> ClientFrame:
-        try:
-            message = json.loads(text)
-        except ValueError as error:
-            raise FrameError(f"the frame is not valid JSON ({error.msg})") from None
-        return self._decode_message(message)
+        message = loads(text, "the frame")
+        frame = self._decode_message(message)
+        check_portable(message, "the frame", ref=frame.ref, join_ref=frame.join_ref, topic=frame.topic)
+        return frame
 
     @abstractmethod
     def _decode_message(self, message) -> ClientFrame: ...
@@ -210,20 +265,20 @@ class JsonArraySerializer(Serializer):
         if not event:
             raise FrameError("broadcast needs an `event` name", ref=frame.ref, join_ref=frame.join_ref, topic=topic)
         body = data[end:]
+        where = {"ref": frame.ref, "join_ref": frame.join_ref, "topic": topic}
         if meta:
-            try:
-                json.loads(meta)
-            except ValueError:
-                raise FrameError("broadcast metadata is not JSON", ref=frame.ref, topic=topic) from None
+            check_portable(loads(meta, "broadcast metadata", **where), "broadcast metadata", **where)
         if encoding == JSON_ENCODING:
             try:
-                payload_json = dumps(json.loads(body.decode()))
-            except ValueError:
-                raise FrameError("broadcast payload marked JSON is not JSON", ref=frame.ref, topic=topic) from None
-            return frame, BroadcastPush(event=event, payload_json=payload_json, meta=meta)
+                text = body.decode()
+            except UnicodeDecodeError:
+                raise FrameError("broadcast payload marked JSON is not UTF-8", **where) from None
+            payload = loads(text, "broadcast payload marked JSON", **where)
+            check_portable(payload, "broadcast payload marked JSON", **where)
+            return frame, BroadcastPush(event=event, payload_json=dumps(payload), meta=meta)
         if encoding == BINARY_ENCODING:
             return frame, BroadcastPush(event=event, payload_json=None, payload_bytes=bytes(body), meta=meta)
-        raise FrameError(f"unknown broadcast payload encoding {encoding}", ref=frame.ref, topic=topic)
+        raise FrameError(f"unknown broadcast payload encoding {encoding}", **where)
 
     def encode_broadcast(self, *, join_ref, topic, broadcast):
         # Joins refuse topics over 255 bytes and pushes check event and metadata, so the lengths fit a byte.

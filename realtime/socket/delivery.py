@@ -39,18 +39,18 @@ class DeliveryMixin:
 
     async def _deliver_live(self) -> None:
         """Passes on the events the dispatcher queued for the socket, in seq order."""
-        queue = self.subscription.queue
+        subscription = self.subscription
         while True:
             # Everything waiting goes out under one hold of the lock: under load, one wake-up per batch.
-            events = [await queue.get()]
-            while not queue.empty():
-                events.append(queue.get_nowait())
+            events = [await subscription.queue.get()]
+            while not subscription.queue.empty():
+                events.append(subscription.queue.get_nowait())
             async with self.sending:
                 for event in events:
                     try:
                         # The socket may have lost the event's groups (a revoked token) since it was queued,
                         # or have been queued every event while it read its identity again.
-                        if event.groups.isdisjoint(self.subscription.groups):
+                        if event.groups.isdisjoint(subscription.groups):
                             continue
                         if event.table != Event.ACCESS_TABLE:
                             await self._deliver(event)
@@ -63,6 +63,8 @@ class DeliveryMixin:
                             CLOSE_INTERNAL_ERROR, "internal error: reconnect and resume from your last seq"
                         )
                         return
+                    finally:
+                        subscription.sent(event)
 
     async def _deliver(self, event, *, only: JoinedChannel | None = None) -> None:
         """One frame per channel whose bindings match: all of them, or just `only` (a replay)."""

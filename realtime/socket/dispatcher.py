@@ -11,8 +11,11 @@ reads; a socket tracking one chain per group could not, since it learns of a
 loss in one group only after it has delivered later events of another.
 
 Each socket has a bounded queue that the socket drains itself, so a slow
-client never holds up the others. A socket whose queue overflows is closed
-so that its client resumes with `since` instead of silently missing events.
+client never holds up the others. A socket's sends wait for its client to
+read (zora/backpressure.py), so the events of a client that does not read
+wait here; one with too many events or too many bytes of them waiting is
+closed, so that its client resumes with `since` instead of silently missing
+events and without the server holding an unbounded backlog for it.
 
 Access events (Event.ACCESS_TABLE: a user's token revoked, session ended,
 account suspended, shop membership or admin flag changed) travel in the same
@@ -43,8 +46,9 @@ from realtime.relay import EVENTS_GROUP
 
 logger = logging.getLogger(__name__)
 
-# Events a socket may have waiting before it counts as not reading.
+# Events a socket may have waiting, and their encoded size, before it counts as not reading.
 SOCKET_QUEUE_LIMIT = 10_000
+SOCKET_QUEUE_BYTES = 8 * 2**20
 REPAIR_PAGE = 1000
 RETRY_SECONDS = 1.0
 # Redis can lose the group's membership (a restart without persistence, a flush, channels-redis's
@@ -83,13 +87,41 @@ class LiveEvent:
 
 
 class Subscription:
-    """A socket's place at the dispatcher: the groups it reads and the events waiting for it."""
+    """A socket's place at the dispatcher: the groups it reads and the events waiting for it.
+
+    An event waits from when it is queued until the socket has passed it on (`sent`), so the
+    events a socket took from its queue but is still sending to a client that does not read
+    count too.
+    """
 
     def __init__(self, *, groups: frozenset[str], evict: Callable[[str], None]):
         self.groups = groups
-        self.queue: asyncio.Queue = asyncio.Queue(maxsize=SOCKET_QUEUE_LIMIT)
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.waiting_events = 0
+        self.waiting_bytes = 0
         # Called, with the reason, when the socket can no longer be kept in order; it must close the socket.
         self.evict = evict
+
+    def offer(self, event) -> str | None:
+        """Queues the event, or says why the socket is too far behind to be given more."""
+        if self.waiting_events >= SOCKET_QUEUE_LIMIT:
+            return f"more than {SOCKET_QUEUE_LIMIT} events waiting"
+        size = _size(event)
+        if self.waiting_bytes + size > SOCKET_QUEUE_BYTES:
+            return f"more than {SOCKET_QUEUE_BYTES // 2**20} MiB of events waiting"
+        self.queue.put_nowait(event)
+        self.waiting_events += 1
+        self.waiting_bytes += size
+        return None
+
+    def sent(self, event) -> None:
+        """The socket is done with an event it took from the queue (sent it, or had nothing to send)."""
+        self.waiting_events -= 1
+        self.waiting_bytes -= _size(event)
+
+
+def _size(event) -> int:
+    return len(event.data or "")
 
 
 class Dispatcher:
@@ -275,11 +307,9 @@ class Dispatcher:
             self._note_access(event)
             self._held.update(targets)
         for subscription in targets:
-            try:
-                subscription.queue.put_nowait(event)
-            except asyncio.QueueFull:
+            if behind := subscription.offer(event):
                 self._drop(subscription)
-                subscription.evict(f"more than {SOCKET_QUEUE_LIMIT} events waiting: reconnect and resume with since")
+                subscription.evict(f"{behind}: reconnect and resume with since")
 
     def _note_access(self, event) -> None:
         for group in event.groups:

@@ -8,6 +8,8 @@ delivered), and nothing goes out once the socket is closing.
 
 import asyncio
 
+from autobahn.exception import Disconnected
+
 from realtime.protocol.framing import SERIALIZERS, VSN_1, ClientFrame, dumps
 from realtime.socket.channels import JoinedChannel
 
@@ -18,7 +20,13 @@ CLOSE_MESSAGE_TOO_BIG = 4009
 CLOSE_INTERNAL_ERROR = 4011
 CLOSE_BAD_REQUEST = 4000
 CLOSE_UNAUTHORIZED = 4001
+CLOSE_NOT_FOUND = 4004
 CLOSE_IDLE = 4408
+
+
+# What the server raises for a frame sent after the client closed but before it reports the close:
+# an OSError (the ASGI spec's choice, uvicorn's) or, from daphne, autobahn's Disconnected.
+CLIENT_GONE = (OSError, Disconnected)
 
 
 def error_payload(reason: str) -> dict:
@@ -36,7 +44,15 @@ class FramesMixin:
     async def send(self, text_data=None, bytes_data=None, close=False):
         """Channel-layer messages keep arriving until the server confirms a close; they are not sent."""
         if not self.closing:
-            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+            try:
+                await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+            except CLIENT_GONE:
+                self._client_gone()
+
+    def _client_gone(self) -> None:
+        """The client closed while a frame was on its way: nothing more is sent, and the close the
+        server reports next releases the socket. Not an error: every busy socket's close races."""
+        self.closing = True
 
     async def _refuse(self, code: int, reason: str) -> None:
         self.closing = True
@@ -48,7 +64,10 @@ class FramesMixin:
             text = self.serializer.encode(
                 join_ref=join_ref, ref=ref, topic=topic, event=event, payload_text=payload_text
             )
-            await self.base_send({"type": "websocket.send", "text": text})
+            try:
+                await self.base_send({"type": "websocket.send", "text": text})
+            except CLIENT_GONE:
+                self._client_gone()
 
     async def _push(self, topic: str, event: str, payload: dict, *, ref=None, join_ref=None) -> None:
         await self._send_text(topic, event, dumps(payload), ref=ref, join_ref=join_ref)

@@ -2,10 +2,14 @@
 
 import asyncio
 import json
+import logging
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
+from autobahn.exception import Disconnected
 from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from django.test import override_settings
 from django.utils import timezone
@@ -20,6 +24,8 @@ from realtime.services import events_prune
 from realtime.socket.dispatcher import process_dispatcher
 from realtime.tests.harness import channel_layers_of_kind, kill_channel_layer_reads, lost_in_the_channel_layer
 from realtime.tests.socket_client import (  # noqa: F401 (fixtures)
+    APPLICATION,
+    TIMEOUT,
     SocketClient,
     anyio_backend,
     binding,
@@ -59,6 +65,9 @@ async def test_heartbeat_is_answered_on_the_phoenix_topic(vsn):
         ("1.0.0", "{not json", "not valid JSON"),
         ("2.0.0", '{"topic": "phoenix"}', "JSON arrays"),
         ("1.0.0", '[null, "1", "phoenix", "heartbeat", {}]', "JSON objects"),
+        # These two closed the socket with 4011 (a RecursionError, an int conversion limit).
+        ("1.0.0", "[" * 5000 + "]" * 5000, "nests deeper than 32 levels"),
+        ("2.0.0", '[null, "1", "phoenix", "heartbeat", {"n": ' + "9" * 5000 + "}]", "more than 4300 digits"),
     ],
 )
 async def test_malformed_frames_get_an_error_and_the_socket_stays_up(vsn, text, reason):
@@ -66,6 +75,17 @@ async def test_malformed_frames_get_an_error_and_the_socket_stays_up(vsn, text, 
     await client.send_raw(text=text)
     message = await client.expect("phx_reply", topic="phoenix")
     assert message.payload["status"] == "error" and reason in message.payload["response"]["reason"]
+    ref = await client.send("phoenix", "heartbeat", {})
+    assert (await client.reply_to(ref))["status"] == "ok"
+    await client.disconnect()
+
+
+async def test_a_lone_surrogate_in_a_frame_is_refused_in_the_reply_to_that_frame():
+    """It was an "internal error" reply: the topic could not be encoded for its channel-layer group."""
+    client = await connected()
+    ref = await client.send("realtime:\ud800", "phx_join", {"config": {}})
+    reply = await client.expect("phx_reply")
+    assert reply.ref == ref and "lone UTF-16 surrogate (U+D800)" in reply.payload["response"]["reason"]
     ref = await client.send("phoenix", "heartbeat", {})
     assert (await client.reply_to(ref))["status"] == "ok"
     await client.disconnect()
@@ -158,6 +178,20 @@ async def test_a_socket_with_neither_apikey_nor_session_is_refused():
     assert await client.connect()
     assert await client.closed_with() == 4001
     await client.disconnect()
+
+
+@pytest.mark.parametrize("path", ["/", "/realtime/v1/websocket/", "/realtime/v1", "/api/v1/products", "/a\nb"])
+async def test_a_path_with_no_endpoint_is_closed_as_not_found(path):
+    """The router raised on these, and the server answered the handshake with a 500."""
+    communicator = WebsocketCommunicator(APPLICATION, path)
+    connected, _ = await communicator.connect(timeout=3)
+    assert connected
+    assert await communicator.receive_output(3) == {
+        "type": "websocket.close",
+        "code": 4004,
+        "reason": "no WebSocket endpoint here: connect to /realtime/v1/websocket",
+    }
+    await communicator.disconnect()
 
 
 async def test_an_unsupported_vsn_is_refused():
@@ -548,6 +582,43 @@ async def test_the_public_key_as_access_token_keeps_the_connections_identity():
 
 
 # Broadcast
+
+
+async def test_frames_for_a_client_that_just_closed_are_dropped_without_an_error(caplog):
+    """daphne raises on a send after the client's close frame and before it reports the close. Each
+    such race (a broadcast, an event, a presence diff arriving then) was logged as a failure with a
+    traceback, and answered with a 4011 close that failed the same way."""
+    incoming, gone, sent = asyncio.Queue(), asyncio.Event(), []
+
+    async def send(message):
+        if gone.is_set():
+            raise Disconnected("Attempt to send on a closed protocol")
+        sent.append(message)
+
+    def frame(event, payload, ref):
+        return {
+            "type": "websocket.receive",
+            "text": json.dumps(
+                {"topic": "realtime:room", "event": event, "payload": payload, "ref": ref, "join_ref": "1"}
+            ),
+        }
+
+    query = urlencode({"vsn": "1.0.0", "apikey": django_settings.REALTIME_PUBLIC_KEY}).encode()
+    scope = {"type": "websocket", "path": "/realtime/v1/websocket", "query_string": query, "headers": []}
+    socket = asyncio.ensure_future(APPLICATION(scope, incoming.get, send))
+    await incoming.put({"type": "websocket.connect"})
+    await incoming.put(frame("phx_join", {"config": {"broadcast": {"self": True}}}, "1"))
+    for _ in range(150):
+        if any('"phx_reply"' in message.get("text", "") for message in sent):
+            break
+        await asyncio.sleep(0.02)
+    gone.set()
+    with caplog.at_level(logging.WARNING):
+        await incoming.put(frame("broadcast", {"type": "broadcast", "event": "e", "payload": {}}, "2"))
+        await asyncio.sleep(0.5)
+        await incoming.put({"type": "websocket.disconnect", "code": 1000})
+        await asyncio.wait_for(socket, TIMEOUT)
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
 
 
 async def test_broadcast_reaches_other_members_in_each_framing_and_self_only_when_asked():

@@ -171,6 +171,14 @@ def test_a_suspended_user_reads_only_public_rows(world):
     assert groups_for_user(customer) == {"public"}
 
 
+def test_a_deactivated_account_and_no_user_read_only_public_rows(world):
+    clerk = world["readers"]["vendor_a_staff"]
+    clerk.is_active = False
+    clerk.save()
+    assert groups_for_user(clerk) == {"public"}
+    assert groups_for_user(None) == {"public"}
+
+
 def test_an_update_that_moves_a_row_out_of_an_audience_still_reaches_it(world):
     vendor = world["vendor_a"]
     vendor.is_active = False

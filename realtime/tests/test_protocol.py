@@ -1,6 +1,7 @@
 """Framing: the bytes realtime-js 1.0.0/2.0.0 clients send and expect."""
 
 import json
+import re
 
 import pytest
 
@@ -92,7 +93,7 @@ def test_binary_user_broadcast_push_with_a_raw_payload_and_metadata():
         (bytes([3, 0, 0, 0, 1, 0, 1]) + b"e" + b"{}", "topic"),
         (bytes([3, 0, 0, 1, 1, 0, 1]) + b"\xffe" + b"{}", "UTF-8"),
         (bytes([3, 0, 0, 11, 1, 0, 7]) + b"realtime:ae" + b"x", "unknown broadcast payload encoding"),
-        (bytes([3, 0, 0, 11, 1, 0, 1]) + b"realtime:ae" + b"{oops", "not JSON"),
+        (bytes([3, 0, 0, 11, 1, 0, 1]) + b"realtime:ae" + b"{oops", "not valid JSON"),
         (bytes([3, 0, 0, 11, 0, 0, 1]) + b"realtime:a" + b"{}", "event"),
     ],
 )
@@ -138,3 +139,50 @@ def test_vsn1_broadcasts_are_text_frames_with_the_broadcast_envelope():
 def test_a_broadcast_needs_a_short_event_name(payload):
     with pytest.raises(FrameError, match="event"):
         BroadcastPush.from_json_payload(payload)
+
+
+# JSON that Python's decoder reads but that must not reach other clients, Redis or the stack: each was a
+# 4011 close with a traceback (deep nesting, long integers) or was passed on as invalid JSON (NaN).
+HOSTILE_JSON = [
+    ("[" * 5000 + "]" * 5000, "nests deeper than 32 levels"),
+    ('{"a":' * 40 + "1" + "}" * 40, "nests deeper than 32 levels"),
+    ('{"n":' + "9" * 5000 + "}", "integer of more than 4300 digits"),
+    ('{"n":NaN}', "NaN, which is not a JSON number"),
+    ('{"n":-Infinity}', "-Infinity, which is not a JSON number"),
+    ('{"n":1e999}', "too large for a 64-bit float"),
+    ('{"s":"\\ud800"}', "lone UTF-16 surrogate (U+D800)"),
+    ('{"\\udfff":1}', "lone UTF-16 surrogate (U+DFFF)"),
+]
+
+
+@pytest.mark.parametrize(("payload", "complaint"), HOSTILE_JSON)
+@pytest.mark.parametrize("serializer", [V1, V2])
+def test_unportable_json_in_a_text_frame_is_refused_with_the_rule(serializer, payload, complaint):
+    envelope = (
+        '{"topic":"realtime:a","event":"broadcast","ref":"1","payload":%s}'
+        if serializer is V1
+        else '["1","1","realtime:a","broadcast",%s]'
+    )
+    with pytest.raises(FrameError, match=re.escape(complaint)):
+        serializer.decode_text(envelope % payload)
+
+
+@pytest.mark.parametrize(("payload", "complaint"), HOSTILE_JSON)
+def test_unportable_json_in_a_binary_broadcast_is_refused_with_the_rule(payload, complaint):
+    data = bytes([3, 1, 1, 10, 1, 0, 1]) + b"12realtime:ae" + payload.encode()
+    with pytest.raises(FrameError, match=re.escape(complaint)) as caught:
+        V2.decode_binary(data)
+    assert (caught.value.ref, caught.value.join_ref, caught.value.topic) == ("2", "1", "realtime:a")
+
+
+def test_surrogate_pairs_and_moderate_nesting_are_fine():
+    nested = "[" * 25 + "]" * 25
+    frame = V1.decode_text('{"topic":"realtime:a","event":"e","payload":{"s":"\\ud83d\\ude00","n":' + nested + "}}")
+    assert frame.payload["s"] == "\N{GRINNING FACE}"
+
+
+def test_a_frame_refused_for_its_payload_keeps_its_ref():
+    """So realtime-js pairs the refusal with its push instead of waiting for its timeout."""
+    with pytest.raises(FrameError, match="lone UTF-16 surrogate") as caught:
+        V1.decode_text('{"topic":"realtime:a","event":"phx_join","ref":"7","join_ref":"6","payload":{"k":"\\ud800"}}')
+    assert (caught.value.ref, caught.value.join_ref, caught.value.topic) == ("7", "6", "realtime:a")

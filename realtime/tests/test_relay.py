@@ -221,6 +221,16 @@ def test_the_sweep_republishes_what_a_failed_publish_left_unconfirmed(layer):
     assert not Event.objects.filter(published_at__isnull=True).exists()
 
 
+def test_the_sweep_counts_what_it_numbered_and_what_it_republished(layer):
+    user = factories.UserFactory()
+    with override_settings(CHANNEL_LAYERS=UNREACHABLE_LAYER):
+        _notify(user, "numbered, never confirmed")
+    with relay_held_elsewhere():
+        _notify(user, "never numbered")
+    assert relay_sweep() == 2
+    assert not Event.objects.filter(published_at__isnull=True).exists()
+
+
 def test_the_sweep_numbers_rows_no_commit_hook_published():
     user = factories.UserFactory()
     with relay_held_elsewhere():

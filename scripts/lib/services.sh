@@ -11,6 +11,14 @@
 #   zora_services_stop    stop both servers and delete the temp dir. Idempotent,
 #                         safe to call from a trap at any point of a start.
 #
+# The fault tests (tests/live/services.py) take the servers of a running session
+# down and bring them back on the same ports, as an outage and a restart would:
+#   zora_redis_down DIR          stop Redis (its data goes: nothing is persisted)
+#   zora_redis_up DIR PORT       start an empty Redis on PORT again
+#   zora_pg_down DIR             stop PostgreSQL in immediate mode, as a crash does
+#   zora_pg_up DIR PORT          start it again on PORT; it recovers from its WAL
+# DIR is the temp dir, which zora_services_env exports as ZORA_SERVICES_DIR.
+#
 # Both servers listen on 127.0.0.1 only, on ports the kernel says are free, so
 # several runs (and the long-lived dev servers on 55432/56379) never collide.
 # Nothing is durable: fsync off, no RDB/AOF; the data dies with the temp dir.
@@ -107,10 +115,7 @@ EOF
 
     for attempt in 1 2 3; do
         port="$(zora_free_port)"
-        # The port goes on the command line (not the conf) so a retry can pick
-        # another one. -w waits until the server accepts connections.
-        if _zora_as_pg "$ZORA_PG_BIN/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" \
-            -o "-p $port" -w -t 60 start >/dev/null; then
+        if _zora_pg_ctl_start "$port"; then
             ZORA_PG_PORT="$port"
             break
         fi
@@ -127,29 +132,46 @@ EOF
     "$ZORA_PG_BIN/createdb" -h 127.0.0.1 -p "$ZORA_PG_PORT" -U postgres zora
 }
 
+# The port goes on the command line (not the conf) so a retry can pick another
+# one. -w waits until the server accepts connections.
+_zora_pg_ctl_start() {
+    _zora_as_pg "$ZORA_PG_BIN/pg_ctl" -D "$ZORA_SVC_DIR/pg/data" -l "$ZORA_SVC_DIR/pg/server.log" \
+        -o "-p $1" -w -t 60 start >/dev/null
+}
+
+# Foreground mode in a background job: we keep its pid directly (also in
+# redis.pid, which zora_services_stop reads), and a bind failure shows up as the
+# process dying (with --daemonize yes the parent exits 0 before binding). Output
+# goes to a file so redis never holds the caller's stdout open (e.g. `make test | tee`).
+_zora_redis_spawn() {
+    local rdir="$ZORA_SVC_DIR/redis" port="$1"
+    redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+        --daemonize no --dir "$rdir" --logfile "" >>"$rdir/redis.log" 2>&1 </dev/null &
+    _ZORA_REDIS_PID=$!
+    echo "$_ZORA_REDIS_PID" >"$rdir/redis.pid"
+}
+
+# Waits until Redis answers on port $1 while its process lives.
+_zora_redis_wait() {
+    local i
+    for i in $(seq 1 100); do
+        kill -0 "$_ZORA_REDIS_PID" 2>/dev/null || return 1
+        [[ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" == "PONG" ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 _zora_redis_start() {
-    local rdir="$ZORA_SVC_DIR/redis" attempt port i
+    local rdir="$ZORA_SVC_DIR/redis" attempt port
     mkdir -p "$rdir"
     for attempt in 1 2 3; do
         port="$(zora_free_port)"
-        # Foreground mode in a background job: we keep its pid directly, and a
-        # bind failure shows up as the process dying (with --daemonize yes the
-        # parent exits 0 before binding). Output goes to a file so redis never
-        # holds the caller's stdout open (e.g. `make test | tee`).
-        redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
-            --daemonize no --dir "$rdir" --logfile "" >"$rdir/redis.log" 2>&1 </dev/null &
-        _ZORA_REDIS_PID=$!
-        echo "$_ZORA_REDIS_PID" >"$rdir/redis.pid"
-        for i in $(seq 1 100); do
-            if ! kill -0 "$_ZORA_REDIS_PID" 2>/dev/null; then
-                break
-            fi
-            if [[ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" == "PONG" ]]; then
-                ZORA_REDIS_PORT="$port"
-                return 0
-            fi
-            sleep 0.1
-        done
+        _zora_redis_spawn "$port"
+        if _zora_redis_wait "$port"; then
+            ZORA_REDIS_PORT="$port"
+            return 0
+        fi
         _zora_svc_log "Redis did not start on port $port (attempt $attempt)"
         tail -n 20 "$rdir/redis.log" >&2 || true
         kill "$_ZORA_REDIS_PID" 2>/dev/null || true
@@ -176,6 +198,41 @@ zora_services_start() {
         "data in $ZORA_SVC_DIR"
 }
 
+# SIGTERM, then SIGKILL after 5 s; returns once the process is gone.
+_zora_redis_kill() {
+    local pid="$1" i
+    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
+    kill "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+}
+
+zora_redis_down() {
+    _zora_redis_kill "$(cat "$1/redis/redis.pid")"
+}
+
+# The new process outlives the caller (a test's subshell); redis.pid names it for zora_services_stop.
+zora_redis_up() {
+    ZORA_SVC_DIR="$1"
+    _zora_redis_spawn "$2"
+    _zora_redis_wait "$2" || { _zora_svc_log "Redis did not come back on port $2"; return 1; }
+}
+
+zora_pg_down() {
+    ZORA_SVC_DIR="$1"
+    ZORA_PG_BIN="$(zora_pg_bindir)" || return 1
+    _zora_as_pg "$ZORA_PG_BIN/pg_ctl" -D "$1/pg/data" -m immediate -w -t 30 stop >/dev/null
+}
+
+zora_pg_up() {
+    ZORA_SVC_DIR="$1"
+    ZORA_PG_BIN="$(zora_pg_bindir)" || return 1
+    _zora_pg_ctl_start "$2"
+}
+
 # The environment that points Zora at the throwaway servers, as shell code.
 # A fresh random SECRET_KEY each run: DEBUG=false makes settings insist on one.
 zora_services_env() {
@@ -189,30 +246,24 @@ export REDIS_URL='redis://127.0.0.1:$ZORA_REDIS_PORT/0'
 export SECRET_KEY='$secret'
 export DEBUG='false'
 export ZORA_TEST_ENV='1'
+export ZORA_SERVICES_DIR='$ZORA_SVC_DIR'
 EOF
 }
 
 zora_services_stop() {
-    local dir="$ZORA_SVC_DIR" pid i
+    local dir="$ZORA_SVC_DIR" pid
     [[ -n "$dir" ]] || return 0
     ZORA_SVC_DIR=""  # idempotent: a second call (INT trap then EXIT trap) is a no-op
 
     # Immediate mode: no checkpoint, the data is about to be deleted anyway.
     if [[ -f "$dir/pg/data/postmaster.pid" ]]; then
-        (ZORA_SVC_DIR="$dir" _zora_as_pg "$ZORA_PG_BIN/pg_ctl" -D "$dir/pg/data" -m immediate -w -t 30 stop \
-            >/dev/null 2>&1) || _zora_svc_log "pg_ctl stop failed; server may linger"
+        (zora_pg_down "$dir" 2>/dev/null) || _zora_svc_log "pg_ctl stop failed; server may linger"
     fi
 
-    pid="$_ZORA_REDIS_PID"
-    [[ -n "$pid" || ! -f "$dir/redis/redis.pid" ]] || pid="$(cat "$dir/redis/redis.pid")"
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-        kill "$pid" 2>/dev/null || true
-        for i in $(seq 1 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$pid" 2>/dev/null || true
-    fi
+    # The pid this shell started, and the one in redis.pid if a fault test restarted Redis since.
+    for pid in "$_ZORA_REDIS_PID" "$(cat "$dir/redis/redis.pid" 2>/dev/null)"; do
+        _zora_redis_kill "$pid"
+    done
     _ZORA_REDIS_PID=""
 
     rm -rf "$dir"

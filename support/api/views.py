@@ -8,7 +8,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import authentication, exceptions, status
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 
 from orders.models import Order
 from support import selectors, services
@@ -16,7 +16,7 @@ from support.downloads import attachment_response
 from support.models import Conversation, EmailMessage
 from vendors.access import user_vendor
 from vendors.models import Vendor
-from zora.api import ApiView, MarkedReadSerializer, error_responses, object_or_404
+from zora.api import ApiView, JsonParser, MarkedReadSerializer, error_responses, object_or_404
 from zora.errors import InvalidInput
 
 from .serializers import (
@@ -225,7 +225,7 @@ class ConversationListView(ApiView):
 
 class ConversationMessagesView(ApiView):
     serializer_class = ChatMessageSerializer
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [JsonParser, MultiPartParser]
 
     @extend_schema(
         operation_id="conversations_messages_list",

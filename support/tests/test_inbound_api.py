@@ -129,6 +129,32 @@ def test_a_bad_message_is_refused_naming_the_problem(relay):
     assert deliver(relay, b"").json()["error"]["message"].startswith("The message is empty")
 
 
+@pytest.mark.parametrize(
+    ("raw", "complaint"),
+    [
+        # Each was refused by the thread's own validation, as `external_email` or a database error: the
+        # relay posting the mail has no such field, and was told nothing about the mail.
+        (b"From: <a@b>\r\nSubject: Hi\r\n\r\nHello", "sender 'a@b' (its From header) is not a valid email"),
+        (b"From: sam@example.test\r\nSubject: Hi\r\n\r\nHel\x00lo", "text holds a NUL character"),
+        (b"From: sam@example.test\r\nSubject: H\x00i\r\n\r\nHello", "subject holds a NUL character"),
+    ],
+)
+def test_a_mail_that_cannot_be_stored_is_refused_naming_the_part_at_fault(relay, raw, complaint):
+    error = deliver(relay, raw).json()["error"]
+    assert (error["code"], error["field"]) == ("bad_message", "message")
+    assert complaint in error["message"]
+    assert not EmailThread.objects.exists()
+
+
+def test_message_ids_no_mail_could_have_are_left_out(relay):
+    """A NUL or more than 255 characters: stored, they failed in the database (a 400 naming nothing)."""
+    long_id = "<" + "x" * 300 + "@example.test>"
+    raw = f"From: sam@example.test\r\nMessage-ID: {long_id}\r\nIn-Reply-To: <a\x00b@c>\r\n\r\nHello".encode()
+    assert deliver(relay, raw).status_code == 201
+    [message] = EmailThread.objects.get().messages.all()
+    assert (message.message_id, message.in_reply_to) == ("", "")
+
+
 def test_the_mail_may_come_as_a_multipart_field(relay, customer):
     raw = f"From: {customer.email}\r\nSubject: Refund\r\n\r\nPlease refund.".encode()
     response = relay.post(INBOUND, {"message": raw.decode()}, format="multipart")

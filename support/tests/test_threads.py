@@ -4,7 +4,8 @@ import pytest
 from django.db import connection
 
 from accounts.models import AdminActivityLog, Notification
-from support import selectors, services
+from realtime.models import Event
+from support import mail, selectors, services
 from support.models import EmailMessage, EmailTemplate, EmailThread
 from tests import factories
 from zora.errors import Conflict, InvalidInput, NotFound
@@ -110,12 +111,24 @@ def test_admin_reply_notifies_the_customer_and_sends_no_email(thread, admin_user
     reply = services.thread_add_message(thread=thread, direction="outbound", body="On its way!", sender=admin_user)
 
     thread.refresh_from_db()
-    assert (reply.from_email, reply.to_email) == (admin_user.email, customer.email)
+    assert (reply.from_email, reply.to_email) == (mail.support_address(), customer.email)
     assert (thread.message_count, thread.unread_count, thread.last_message_at) == (2, 1, reply.created_at)
     notification = Notification.objects.get(user=customer)
     assert (notification.type, notification.body) == (Notification.Type.SUPPORT, "On its way!")
     assert notification.data == {"thread_id": thread.pk, "message_id": reply.pk}
     assert mailoutbox == []
+
+
+def test_a_reply_reaches_the_customer_from_the_support_address_not_the_admins_own(thread, admin_user, settings):
+    """The customer reads the reply's row (its `email_messages` event, the app's catch-up): it must
+    name the address the mail comes from, not the personal address of whoever wrote it."""
+    settings.SUPPORT_FROM_EMAIL = "Zora help <help@zora.example>"
+    reply = services.thread_add_message(thread=thread, direction="outbound", body="Sorted.", sender=admin_user)
+
+    [event] = Event.objects.filter(table="email_messages", record__id=reply.pk)
+    assert event.record["from_email"] == "help@zora.example"
+    assert admin_user.email not in str(event.record)
+    assert reply.sender == admin_user  # who wrote it stays on record for the team
 
 
 def test_reply_to_an_external_writer_notifies_nobody(admin_user):

@@ -170,6 +170,22 @@ def test_review_rules_and_validation(customer_api, other_customer_api, customer,
     assert not Review.objects.exists()
 
 
+def test_a_review_cannot_tell_whether_an_unlisted_product_exists(customer_api, customer, vendor):
+    """Whatever the order's state, naming an unlisted product answers as naming a missing one."""
+    unlisted = factories.ProductFactory(vendor=factories.VendorFactory(), is_active=False)
+    for status in (Order.Status.PENDING, Order.Status.DELIVERED):
+        order = factories.OrderFactory(customer=customer, vendor=vendor, status=status)
+
+        def review(product_id, order=order):
+            body = {"order": order.pk, "product": product_id, "rating": 5}
+            return customer_api.post("/api/v1/reviews", body, format="json")
+
+        missing, answer = review(999999), review(unlisted.pk)
+        assert (answer.status_code, answer.json()) == (missing.status_code, missing.json())
+        assert_error(answer, 400, "not_in_order")
+    assert not Review.objects.exists()
+
+
 # The vendor's catalogue ------------------------------------------------------------------------
 
 

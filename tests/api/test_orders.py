@@ -12,6 +12,7 @@ from orders.models import CartItem, Checkout, Order
 from orders.services import order_accept, order_note_add, order_reject
 from tests import factories
 from tests.api.conftest import assert_error
+from vendors.services import vendor_set_active
 
 
 def add(client, product, quantity=1):
@@ -51,9 +52,22 @@ def test_cart_refuses_more_than_the_stock_and_bad_input(customer_api, product):
     bad = customer_api.post("/api/v1/cart/items", {"product": "x", "quantity": "many"}, format="json")
     assert_error(bad, 400, fields=["product", "quantity"])
     assert_error(customer_api.post("/api/v1/cart/items", {"product": 10**6}, format="json"), 404)
-    hidden = factories.ProductFactory(is_active=False)
-    assert_error(add(customer_api, hidden), 422, "product_unavailable")
     assert not CartItem.objects.exists()
+
+
+def test_a_product_the_customer_cannot_see_answers_as_a_missing_one(customer_api, client_for, vendor, product):
+    """An unlisted product, or any product of a suspended shop, must not tell a customer its name
+    or its shop's, nor that it exists: the answer is the one for an id no product has."""
+    unlisted = factories.ProductFactory(vendor=vendor, name="Secret winter menu", is_active=False)
+    suspended_shop = factories.ProductFactory(vendor=factories.VendorFactory(name="Closed Down Ltd", is_active=False))
+    missing = customer_api.post("/api/v1/cart/items", {"product": 10**6, "quantity": 1}, format="json")
+    for hidden in (unlisted, suspended_shop):
+        answer = add(customer_api, hidden)
+        assert (answer.status_code, answer.json()) == (404, missing.json())
+    assert not CartItem.objects.exists()
+
+    # The shop's own team may see its unlisted product, so it hears why it cannot be bought.
+    assert_error(add(client_for(vendor.owner), unlisted), 422, "product_unavailable")
 
 
 def test_another_customers_cart_line_is_not_found(customer_api, other_customer_api, product):
@@ -200,6 +214,20 @@ def test_other_shops_and_customers_cannot_see_or_move_a_shops_orders(other_vendo
     assert_error(customer_api.get("/api/v1/vendor/orders"), 404)
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING
+
+
+def test_a_suspended_shops_team_reads_none_of_its_orders(vendor_api, customer, vendor, admin_user):
+    """Suspension closes the team's doors: an order of the shop answers them as a missing one does,
+    as its socket and catch-up already stop its events, until the shop is reinstated."""
+    order = factories.OrderFactory(vendor=vendor, customer=customer)
+    vendor_set_active(actor=admin_user, vendor=vendor, active=False, reason="Unpaid fees")
+
+    missing = vendor_api.get("/api/v1/orders/999999999")
+    answer = vendor_api.get(f"/api/v1/orders/{order.pk}")
+    assert (answer.status_code, answer.json()) == (404, missing.json())
+
+    vendor_set_active(actor=admin_user, vendor=vendor, active=True)
+    assert vendor_api.get(f"/api/v1/orders/{order.pk}").status_code == 200
 
 
 def test_checkout_flow_end_to_end(api, vendor_api, vendor, product):

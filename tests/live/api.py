@@ -14,8 +14,12 @@ class ApiClient:
         if apikey:
             self.session.headers["Authorization"] = f"Bearer {apikey}"
 
+    def send(self, method: str, path: str, *, timeout: float = TIMEOUT, **kwargs) -> requests.Response:
+        """The answer, whatever its status: for tests that judge refusals themselves."""
+        return self.session.request(method, f"{self.base_url}{path}", timeout=timeout, **kwargs)
+
     def request(self, method: str, path: str, expected_status: int, **kwargs) -> requests.Response:
-        response = self.session.request(method, f"{self.base_url}{path}", timeout=TIMEOUT, **kwargs)
+        response = self.send(method, path, **kwargs)
         assert response.status_code == expected_status, (
             f"{method} {path} answered {response.status_code}, expected {expected_status}: {response.text[:1000]}"
         )
