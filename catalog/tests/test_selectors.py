@@ -78,3 +78,6 @@ def test_user_manages_vendor(vendor, customer, admin_user):
     assert user_manages_vendor(user=admin_user, vendor=vendor)
     assert not user_manages_vendor(user=customer, vendor=vendor)
     assert not user_manages_vendor(user=factories.VendorFactory().owner, vendor=vendor)
+    suspended = factories.VendorFactory(is_active=False)
+    assert not user_manages_vendor(user=suspended.owner, vendor=suspended), "a suspended shop's team is locked out"
+    assert user_manages_vendor(user=admin_user, vendor=suspended)

@@ -196,8 +196,10 @@ def assert_refusal_names_what_was_wrong(response, *, names=()):
     assert isinstance(error["message"], str) and error["message"].strip(), seen
     if error["code"] == "invalid":
         assert error.get("fields") or error.get("field"), seen
+        known = {*names, *HEADER_NAMES, "non_field_errors"}
         for name in error.get("fields", ()):
-            assert name.split(".")[0] in {*names, *HEADER_NAMES, "non_field_errors"}, seen
+            # A nested field is named by its dotted path (`documents.0.url`); a key may hold a dot itself.
+            assert any(name == top or name.startswith(top + ".") for top in known), seen
     if "field" in error:
         assert isinstance(error["field"], str) and error["field"], seen
 
@@ -237,8 +239,8 @@ def _json_body(data, world: World, fields: tuple[str, ...]) -> tuple[bytes, set[
 
 
 def _key_names(value) -> set[str]:
-    """The top-level keys of a body as an error may name them: a lone surrogate escaped (`\\ud800`)."""
-    keys = value if isinstance(value, dict) else ()
+    """The top-level keys (or indexes) of a body as an error may name them: a lone surrogate escaped."""
+    keys = value if isinstance(value, dict) else map(str, range(len(value))) if isinstance(value, list) else ()
     return {key.encode("utf-8", "backslashreplace").decode() for key in keys}
 
 
