@@ -58,7 +58,12 @@ class Services:
         self._call("zora_pg_up", self.pg_port)
         self.pg_down = False
         # This process's own connections died with the server: the test's next query opens a new one.
+        # With the pool on, the pool itself is dropped too: it may be backing off from the refused
+        # reconnects it tried while the server was down, longer than a query waits for it.
         connections.close_all()
+        for each in connections.all(initialized_only=True):
+            if each.vendor == "postgresql":
+                each.close_pool()
 
     @contextmanager
     def redis_paused(self):
